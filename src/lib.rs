@@ -1,0 +1,9 @@
+//! newsflow: a stream processor for news.
+//!
+//! * [`pipeline`]: the pure core (clean, language, tokens, entities,
+//!   linking, relations). No I/O.
+//! * `stream`: the Kafka runtime around the core (feature `kafka`).
+//! * [`commands`]: the CLI subcommands, one module each.
+
+pub mod commands;
+pub mod pipeline;
