@@ -1,18 +1,15 @@
 use clap::Parser;
 use newsflow::commands::{Cli, Command};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("NEWSFLOW_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+    // JSON logs for log shippers (stderr redirected, containers), text on a terminal.
+    newsflow::observability::init_tracing(cli.log_json || !std::io::stderr().is_terminal());
     let result = match cli.command {
         Command::Enrich(args) => newsflow::commands::enrich::run(args),
+        Command::Eval { command } => command.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 //! `run` function, so `main.rs` stays a dispatcher.
 
 pub mod enrich;
+pub mod eval_clean;
 
 use clap::{Parser, Subcommand};
 
@@ -12,6 +13,9 @@ use clap::{Parser, Subcommand};
     about = "Stream processor for news: clean, entities, relations"
 )]
 pub struct Cli {
+    /// Log JSON lines on stderr even on a terminal (JSON is the default when stderr is not a terminal).
+    #[arg(long, global = true, env = "NEWSFLOW_LOG_JSON")]
+    pub log_json: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -20,4 +24,25 @@ pub struct Cli {
 pub enum Command {
     /// Enrich JSON Lines articles from a file or stdin to stdout (no Kafka).
     Enrich(enrich::Args),
+    /// Measure a stage against ground truth (`newsflow eval clean DIR`, ...).
+    Eval {
+        #[command(subcommand)]
+        command: EvalCommand,
+    },
+}
+
+/// `newsflow eval <stage>`: one variant per evaluated stage, each with its
+/// own module `eval_<stage>` (`Args` + `run`).
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Word-level P/R/F1 of the clean stage on pages with ground truth (WCXB layout).
+    Clean(eval_clean::Args),
+}
+
+impl EvalCommand {
+    pub fn run(self) -> anyhow::Result<()> {
+        match self {
+            EvalCommand::Clean(args) => eval_clean::run(args),
+        }
+    }
 }

@@ -4,6 +4,11 @@
 //! characters, whitespace). Boilerplate classification and HTML main-content
 //! extraction are issue #3.
 
+pub mod eval;
+pub mod html;
+
+pub use html::html_to_text;
+
 use crate::pipeline::record::{BoilerplateBlock, PageMetadata};
 use unicode_normalization::UnicodeNormalization;
 
@@ -22,6 +27,19 @@ pub fn clean_text(input: &str) -> Cleaned {
         text: normalize(input),
         ..Cleaned::default()
     }
+}
+
+/// Cleans an HTML page.
+pub fn clean_html(input: &str) -> Cleaned {
+    clean_text(&html_to_text(input))
+}
+
+/// Whether any line of `text` is WordPress comment-form text.
+pub fn has_comment_form(text: &str) -> bool {
+    text.lines().any(|l| {
+        let l = l.to_lowercase();
+        l.contains("leave a reply") || l.contains("laisser un commentaire")
+    })
 }
 
 /// Removes characters that are never content (soft hyphens, zero-width

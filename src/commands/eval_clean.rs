@@ -1,0 +1,256 @@
+//! `newsflow eval clean DIR`: word-level precision, recall and F1 of the
+//! clean stage against pages with ground truth, computed as the WCXB
+//! benchmark does (see [`crate::pipeline::clean::eval`]).
+//!
+//! Two layouts are understood:
+//! * WCXB: `DIR/html/NNNN.html[.gz]` with `DIR/ground-truth/NNNN.json`
+//!   (`ground_truth.main_content`);
+//! * Mozilla Readability's test pages: `DIR/<name>/source.html` with
+//!   `DIR/<name>/expected.html` (the expected text is that page's visible
+//!   text: Readability's own output, not an independent truth).
+//!
+//! Two paths are measured: HTML (the default: `clean_html` on the page) and,
+//! with `--text`, scraped text (the page's visible text, one block per line,
+//! fed to `clean_text`), reported next to the raw visible text as baseline.
+
+use crate::pipeline::clean::{self, eval};
+use anyhow::{bail, Context};
+use serde::Deserialize;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Directory of pages with ground truth (WCXB layout: html/ + ground-truth/; or
+    /// Readability's test-pages layout: one folder per page with source.html and expected.html).
+    pub dir: PathBuf,
+    /// Evaluate the scraped-text path: each page's visible text, one block per line, through
+    /// `clean_text`; the raw visible text is scored alongside as the baseline.
+    #[arg(long)]
+    pub text: bool,
+    /// Only the first N pages (in file name order).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Write one tab-separated line per page (id, precision, recall, F1, comment-form survived)
+    /// to this file, for error analysis.
+    #[arg(long)]
+    pub per_page: Option<PathBuf>,
+    /// Worker threads (default: one per core).
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+}
+
+/// One page with its ground truth.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub id: String,
+    pub html: String,
+    pub truth: String,
+}
+
+#[derive(Deserialize)]
+struct GroundTruthFile {
+    ground_truth: GroundTruth,
+}
+
+#[derive(Deserialize)]
+struct GroundTruth {
+    #[serde(default)]
+    main_content: Option<String>,
+}
+
+/// Reads a file, gunzipping `.gz`, and decodes it as UTF-8 (lossily: web
+/// pages in the wild carry stray bytes, and the metric only needs words).
+fn read_page_file(path: &Path) -> anyhow::Result<String> {
+    let raw = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = if path.extension().is_some_and(|e| e == "gz") {
+        let mut out = Vec::with_capacity(raw.len() * 4);
+        flate2::read::GzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .with_context(|| format!("{} is not valid gzip", path.display()))?;
+        out
+    } else {
+        raw
+    };
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Loads every page of `dir` in either supported layout, sorted by id.
+/// Pages without `main_content` are skipped (WCXB has two).
+pub fn load_pages(dir: &Path, limit: Option<usize>) -> anyhow::Result<Vec<Page>> {
+    let limit = limit.unwrap_or(usize::MAX);
+    let html_dir = dir.join("html");
+    let gt_dir = dir.join("ground-truth");
+    let mut pages = Vec::new();
+    if html_dir.is_dir() && gt_dir.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&html_dir)
+            .with_context(|| format!("cannot list {}", html_dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                name.ends_with(".html") || name.ends_with(".html.gz")
+            })
+            .collect();
+        files.sort();
+        for path in files {
+            if pages.len() >= limit {
+                break;
+            }
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let id = name.split('.').next().unwrap_or(name).to_owned();
+            let gt_path = gt_dir.join(format!("{id}.json"));
+            let Ok(gt_text) = std::fs::read_to_string(&gt_path) else {
+                tracing::warn!(page = %id, "no ground truth at {}: skipped", gt_path.display());
+                continue;
+            };
+            let gt: GroundTruthFile = serde_json::from_str(&gt_text)
+                .with_context(|| format!("{} is not WCXB ground truth", gt_path.display()))?;
+            let Some(truth) = gt.ground_truth.main_content else {
+                continue;
+            };
+            pages.push(Page {
+                id,
+                html: read_page_file(&path)?,
+                truth,
+            });
+        }
+    } else {
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot list {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.join("source.html").is_file() && p.join("expected.html").is_file())
+            .collect();
+        dirs.sort();
+        for d in dirs {
+            if pages.len() >= limit {
+                break;
+            }
+            let id = d
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_owned();
+            let expected = read_page_file(&d.join("expected.html"))?;
+            pages.push(Page {
+                id,
+                html: read_page_file(&d.join("source.html"))?,
+                truth: clean::html_to_text(&expected),
+            });
+        }
+    }
+    if pages.is_empty() {
+        bail!(
+            "no pages found in {}: expected html/ and ground-truth/ (WCXB layout) or folders with \
+             source.html and expected.html (Readability layout)",
+            dir.display()
+        );
+    }
+    Ok(pages)
+}
+
+/// What one page scored.
+#[derive(Debug, Clone)]
+pub struct PageScore {
+    pub id: String,
+    pub score: eval::Prf,
+    /// Score of the raw visible text (only with `--text`).
+    pub baseline: Option<eval::Prf>,
+    /// Whether a comment-form line survived in the output.
+    pub comment_form_survived: bool,
+}
+
+/// Scores one page on the chosen path.
+pub fn score_page(page: &Page, text_path: bool) -> PageScore {
+    let (output, baseline) = if text_path {
+        let visible = clean::html_to_text(&page.html);
+        let baseline = eval::word_prf(&visible, &page.truth);
+        (clean::clean_text(&visible).text, Some(baseline))
+    } else {
+        (clean::clean_html(&page.html).text, None)
+    };
+    PageScore {
+        id: page.id.clone(),
+        score: eval::word_prf(&output, &page.truth),
+        baseline,
+        comment_form_survived: clean::has_comment_form(&output),
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let load_started = Instant::now();
+    let pages = load_pages(&args.dir, args.limit)?;
+    let bytes: usize = pages.iter().map(|p| p.html.len()).sum();
+    tracing::info!(
+        pages = pages.len(),
+        mb = bytes as f64 / 1e6,
+        secs = load_started.elapsed().as_secs_f64(),
+        "pages loaded"
+    );
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let started = Instant::now();
+    let chunk = pages.len().div_ceil(jobs);
+    let text_path = args.text;
+    let scores: Vec<PageScore> = std::thread::scope(|scope| {
+        let handles: Vec<_> = pages
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || part.iter().map(|p| score_page(p, text_path)).collect::<Vec<_>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("eval worker panicked"))
+            .collect()
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut mean = eval::MeanPrf::default();
+    let mut base = eval::MeanPrf::default();
+    let mut survived = 0usize;
+    for s in &scores {
+        mean.add(s.score);
+        if let Some(b) = s.baseline {
+            base.add(b);
+        }
+        survived += usize::from(s.comment_form_survived);
+    }
+    if let Some(path) = &args.per_page {
+        let mut out = String::from("id\tprecision\trecall\tf1\tcomment_form_survived\n");
+        for s in &scores {
+            out.push_str(&format!(
+                "{}\t{:.4}\t{:.4}\t{:.4}\t{}\n",
+                s.id, s.score.precision, s.score.recall, s.score.f1, s.comment_form_survived
+            ));
+        }
+        std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let m = mean.mean();
+    let path_name = if args.text {
+        "scraped text (clean_text)"
+    } else {
+        "html (clean_html)"
+    };
+    println!("pages: {}   path: {path_name}", scores.len());
+    if args.text {
+        let b = base.mean();
+        println!(
+            "raw visible text  precision {:.4}  recall {:.4}  F1 {:.4}",
+            b.precision, b.recall, b.f1
+        );
+    }
+    println!(
+        "clean             precision {:.4}  recall {:.4}  F1 {:.4}",
+        m.precision, m.recall, m.f1
+    );
+    println!("pages where comment-form text survived: {survived}");
+    println!(
+        "time: {:.2} s ({:.1} pages/s, {:.2} MB/s incl. scoring, {jobs} thread(s))",
+        elapsed,
+        scores.len() as f64 / elapsed.max(1e-9),
+        bytes as f64 / 1e6 / elapsed.max(1e-9)
+    );
+    Ok(())
+}
