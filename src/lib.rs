@@ -4,6 +4,8 @@
 //!   linking, relations). No I/O.
 //! * `stream`: the Kafka runtime around the core (feature `kafka`).
 //! * [`commands`]: the CLI subcommands, one module each.
+//! * [`observability`]: logs, metrics, `/health` and `/ready`.
 
 pub mod commands;
+pub mod observability;
 pub mod pipeline;
