@@ -8,6 +8,7 @@ pub mod article;
 pub mod clean;
 pub mod language;
 pub mod record;
+pub mod tokens;
 
 use std::str::FromStr;
 use std::time::Instant;
