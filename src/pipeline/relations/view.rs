@@ -1,0 +1,126 @@
+//! The relation stage's view of one sentence: its tokens (surface and
+//! normalised form, code point spans) and the entity mentions that fall in
+//! it, as token ranges.
+//!
+//! Patterns and the pair classifier both read this view, and so does
+//! training on CoNLL04 (whose tokens come from the corpus, not from the
+//! tokenizer): one representation keeps what the classifier learns and what
+//! it sees at run time the same.
+
+use crate::pipeline::record::{EntityType, Span};
+use std::ops::Range;
+
+/// One entity mention inside a sentence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arg {
+    /// Index of the entity in the stage's entity slice.
+    pub entity: usize,
+    /// Token range of the mention inside the sentence (sentence-relative).
+    pub tokens: Range<usize>,
+    pub kind: EntityType,
+    /// Finer type from linking (`country`, `city`, `international_org`, ...).
+    pub subtype: Option<String>,
+    /// Code point span in the text.
+    pub span: Span,
+    /// The mention is an adjective standing for its entity (a demonym such
+    /// as "kazakh" or "French" linked to a country).
+    pub demonym: bool,
+}
+
+/// One sentence with its tokens and mentions.
+#[derive(Debug, Clone)]
+pub struct SentenceView<'a> {
+    /// Code point span of the sentence.
+    pub span: Span,
+    /// Token surfaces.
+    pub words: Vec<&'a str>,
+    /// Normalised tokens: lower case, accents removed, typographic
+    /// apostrophes and quotes folded (see [`normalize`]).
+    pub norm: Vec<String>,
+    /// Code point span of each token.
+    pub spans: Vec<Span>,
+    /// Mentions sorted by first token; they never overlap.
+    pub args: Vec<Arg>,
+}
+
+impl SentenceView<'_> {
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// The mention starting at token `i`, if any.
+    pub fn arg_starting_at(&self, i: usize) -> Option<usize> {
+        self.args.iter().position(|a| a.tokens.start == i)
+    }
+
+    /// The mention covering token `i`, if any.
+    pub fn arg_covering(&self, i: usize) -> Option<usize> {
+        self.args.iter().position(|a| a.tokens.contains(&i))
+    }
+
+    /// Code point span of a token range (sentence-relative, non-empty).
+    pub fn span_of(&self, r: Range<usize>) -> Span {
+        Span::new(self.spans[r.start].start, self.spans[r.end - 1].end)
+    }
+
+    /// The normalised tokens joined by spaces, for a range.
+    pub fn norm_text(&self, r: Range<usize>) -> String {
+        self.norm[r].join(" ")
+    }
+}
+
+/// Lower-cases, removes accents, folds typographic apostrophes (’ ʼ `) to
+/// `'` and dashes to `-`. "Téléphone" → "telephone", "l’" → "l'".
+///
+/// Patterns and lexicons are written in this form, so they match "Etats"
+/// and "États", "l'UE" and "l’UE" alike.
+pub fn normalize(word: &str) -> String {
+    if word.is_ascii() {
+        let mut s = word.to_ascii_lowercase();
+        if s.contains('`') {
+            s = s.replace('`', "'");
+        }
+        return s;
+    }
+    let mut out = String::with_capacity(word.len());
+    for c in word.chars().flat_map(char::to_lowercase) {
+        match c {
+            '’' | 'ʼ' | '`' | '‘' => out.push('\''),
+            '‐' | '‑' | '–' | '—' => out.push('-'),
+            'à' | 'á' | 'â' | 'ä' | 'ã' | 'å' => out.push('a'),
+            'ç' => out.push('c'),
+            'è' | 'é' | 'ê' | 'ë' => out.push('e'),
+            'ì' | 'í' | 'î' | 'ï' => out.push('i'),
+            'ñ' => out.push('n'),
+            'ò' | 'ó' | 'ô' | 'ö' | 'õ' => out.push('o'),
+            'ù' | 'ú' | 'û' | 'ü' => out.push('u'),
+            'ÿ' | 'ý' => out.push('y'),
+            'œ' => out.push_str("oe"),
+            'æ' => out.push_str("ae"),
+            '\u{0300}'..='\u{036F}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalisation_folds_case_accents_and_apostrophes() {
+        assert_eq!(normalize("Téléphone"), "telephone");
+        assert_eq!(normalize("l’"), "l'");
+        assert_eq!(normalize("ÉTATS-UNIS"), "etats-unis");
+        assert_eq!(normalize("œuvre"), "oeuvre");
+        assert_eq!(normalize("U.S."), "u.s.");
+        assert_eq!(normalize("``"), "''");
+        // Decomposed accents (NFD input) are dropped too.
+        assert_eq!(normalize("e\u{301}te\u{301}"), "ete");
+    }
+}
