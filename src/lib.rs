@@ -7,5 +7,8 @@
 //! * [`observability`]: logs, metrics, `/health` and `/ready`.
 
 pub mod commands;
+pub mod config;
 pub mod observability;
 pub mod pipeline;
+#[cfg(feature = "kafka")]
+pub mod stream;

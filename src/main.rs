@@ -9,6 +9,11 @@ fn main() -> ExitCode {
     newsflow::observability::init_tracing(cli.log_json || !std::io::stderr().is_terminal());
     let result = match cli.command {
         Command::Enrich(args) => newsflow::commands::enrich::run(args),
+        #[cfg(feature = "kafka")]
+        Command::Run(args) => newsflow::commands::run::run(args),
+        #[cfg(feature = "kafka")]
+        Command::Replay(args) => newsflow::commands::replay::run(args),
+        Command::CheckConfig(args) => newsflow::commands::check_config::run(args),
         Command::Eval { command } => command.run(),
     };
     match result {

@@ -1,8 +1,13 @@
 //! The command line: one module per subcommand, each with its `Args` and a
 //! `run` function, so `main.rs` stays a dispatcher.
 
+pub mod check_config;
 pub mod enrich;
 pub mod eval_clean;
+#[cfg(feature = "kafka")]
+pub mod replay;
+#[cfg(feature = "kafka")]
+pub mod run;
 
 use clap::{Parser, Subcommand};
 
@@ -24,6 +29,14 @@ pub struct Cli {
 pub enum Command {
     /// Enrich JSON Lines articles from a file or stdin to stdout (no Kafka).
     Enrich(enrich::Args),
+    /// Run the Kafka job: consume raw articles, publish enriched records, relations, dead letters.
+    #[cfg(feature = "kafka")]
+    Run(run::Args),
+    /// Re-run a range of a topic (or the DLQ) through the pipeline, without touching the live group.
+    #[cfg(feature = "kafka")]
+    Replay(replay::Args),
+    /// Validate the configuration and print it with secrets masked.
+    CheckConfig(check_config::Args),
     /// Measure a stage against ground truth (`newsflow eval clean DIR`, ...).
     Eval {
         #[command(subcommand)]

@@ -100,6 +100,15 @@ impl Pipeline {
         Ok(Pipeline {})
     }
 
+    /// `name=version` of every model and gazetteer this pipeline loaded,
+    /// comma-separated, for the provenance headers of Kafka outputs
+    /// (`newsflow-model-versions`). A stage that loads a model adds its
+    /// entry here; empty while no stage uses one.
+    pub fn model_versions(&self) -> String {
+        let versions: Vec<String> = Vec::new();
+        versions.join(",")
+    }
+
     /// Runs the selected stages on one article.
     pub fn enrich(&self, article: &Article, stages: Stages) -> Result<EnrichedRecord, PipelineError> {
         let mut timings = Vec::new();
