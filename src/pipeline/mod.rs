@@ -7,6 +7,7 @@
 pub mod article;
 pub mod clean;
 pub mod language;
+pub mod linking;
 pub mod record;
 pub mod tokens;
 
