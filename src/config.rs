@@ -227,6 +227,21 @@ pub struct CliOverrides {
     pub kafka: Vec<String>,
 }
 
+/// The settings' top-level names, for picking environment variables.
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "brokers",
+    "group_id",
+    "stages",
+    "max_article_bytes",
+    "topics",
+    "processing",
+    "delivery",
+    "metrics",
+    "kafka",
+    "consumer",
+    "producer",
+];
+
 /// Keys whose values never get printed.
 fn is_secret(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
@@ -263,9 +278,15 @@ impl Config {
             }
             figment = figment.merge(Toml::file(path));
         }
+        // Only variables naming a setting: other NEWSFLOW_* variables
+        // (NEWSFLOW_LOG, NEWSFLOW_CONFIG, test and script settings) are not
+        // configuration, while a typo inside a known table is still an error.
         figment = figment.merge(
             Env::prefixed("NEWSFLOW_")
-                .ignore(&["CONFIG", "LOG", "LOG_JSON", "TEST_BROKERS"])
+                .filter(|key| {
+                    let top = key.as_str().split("__").next().unwrap_or("").to_ascii_lowercase();
+                    TOP_LEVEL_KEYS.contains(&top.as_str())
+                })
                 .split("__"),
         );
         let mut config: Config = figment.extract().map_err(|e| {
@@ -538,6 +559,10 @@ mod tests {
             }
         }
         assert_eq!(example.topics, Topics::default());
+        assert_eq!(TOP_LEVEL_KEYS.len(), keys.as_object().unwrap().len());
+        for k in TOP_LEVEL_KEYS {
+            assert!(keys.get(*k).is_some(), "{k}");
+        }
     }
 
     #[test]
@@ -588,6 +613,7 @@ mod tests {
             jail.set_env("NEWSFLOW_GROUP_ID", "g-env");
             jail.set_env("NEWSFLOW_KAFKA__SASL_MECHANISM", "PLAIN");
             jail.set_env("NEWSFLOW_TOPICS__DLQ", "dlq-env");
+            jail.set_env("NEWSFLOW_TEST_SOMETHING", "not a setting");
             let cli = CliOverrides {
                 config: Some(file.clone()),
                 brokers: Some("cli:1".into()),
