@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => newsflow::commands::replay::run(args),
         Command::CheckConfig(args) => newsflow::commands::check_config::run(args),
         Command::Eval { command } => command.run(),
+        Command::Train { command } => command.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

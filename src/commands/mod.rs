@@ -4,10 +4,12 @@
 pub mod check_config;
 pub mod enrich;
 pub mod eval_clean;
+pub mod eval_ner;
 #[cfg(feature = "kafka")]
 pub mod replay;
 #[cfg(feature = "kafka")]
 pub mod run;
+pub mod train_ner;
 
 use clap::{Parser, Subcommand};
 
@@ -42,6 +44,11 @@ pub enum Command {
         #[command(subcommand)]
         command: EvalCommand,
     },
+    /// Train a stage's model from the corpora in ../shared (`newsflow train ner`, ...).
+    Train {
+        #[command(subcommand)]
+        command: TrainCommand,
+    },
 }
 
 /// `newsflow eval <stage>`: one variant per evaluated stage, each with its
@@ -50,12 +57,31 @@ pub enum Command {
 pub enum EvalCommand {
     /// Word-level P/R/F1 of the clean stage on pages with ground truth (WCXB layout).
     Clean(eval_clean::Args),
+    /// Strict span P/R/F1 of the entity tagger on a CoNLL-style file (token and tag columns, IOB).
+    Ner(eval_ner::Args),
 }
 
 impl EvalCommand {
     pub fn run(self) -> anyhow::Result<()> {
         match self {
             EvalCommand::Clean(args) => eval_clean::run(args),
+            EvalCommand::Ner(args) => eval_ner::run(args),
+        }
+    }
+}
+
+/// `newsflow train <stage>`: one variant per trainable model, each with its
+/// own module `train_<stage>` (`Args` + `run`).
+#[derive(Debug, Subcommand)]
+pub enum TrainCommand {
+    /// The entity tagger (PER, ORG, LOC, MISC) from ../shared/corpora/ner and CoNLL04.
+    Ner(train_ner::Args),
+}
+
+impl TrainCommand {
+    pub fn run(self) -> anyhow::Result<()> {
+        match self {
+            TrainCommand::Ner(args) => train_ner::run(args),
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod article;
 pub mod clean;
+pub mod entities;
 pub mod language;
 pub mod linking;
 pub mod record;

@@ -1,0 +1,77 @@
+//! Any input gives a result, never a panic: tokenisation and the entities
+//! stage on empty, huge, binary-ish, all-caps, space-less and mixed-script
+//! text, with offsets that always point into the text.
+
+use newsflow::pipeline::entities::{self, EntityModels};
+use newsflow::pipeline::linking::Gazetteer;
+use newsflow::pipeline::tokens;
+use proptest::prelude::*;
+use std::sync::OnceLock;
+
+fn models() -> &'static (EntityModels, Gazetteer) {
+    static M: OnceLock<(EntityModels, Gazetteer)> = OnceLock::new();
+    M.get_or_init(|| (EntityModels::load().unwrap(), Gazetteer::load().unwrap()))
+}
+
+fn check(text: &str, lang: &str) {
+    let doc = tokens::analyze(text, lang);
+    let n = text.chars().count();
+    let mut last_end = 0;
+    for t in &doc.tokens {
+        assert!(t.start < t.end && t.end <= n && t.start >= last_end);
+        assert!(text.is_char_boundary(t.byte_start) && text.is_char_boundary(t.byte_end));
+        assert_eq!(text[..t.byte_start].chars().count(), t.start);
+        last_end = t.end;
+    }
+    let covered: usize = doc.sentences.iter().map(|s| s.tokens.len()).sum();
+    assert_eq!(covered, doc.tokens.len(), "every token is in one sentence");
+    let (m, g) = models();
+    for e in entities::extract(text, &doc, lang, m, g) {
+        assert!(!e.mentions.is_empty() && e.count == e.mentions.len());
+        for men in &e.mentions {
+            assert!(men.start < men.end && men.end <= n);
+            let span: String = text.chars().skip(men.start).take(men.end - men.start).collect();
+            assert_eq!(span, men.text);
+        }
+    }
+}
+
+#[test]
+fn fixed_edge_cases() {
+    for (text, lang) in [
+        ("", "fr"),
+        (" ", "fr"),
+        ("\n\n\n", "en"),
+        ("M.", "fr"),
+        ("l'", "fr"),
+        ("’’’’", "fr"),
+        ("LE PRÉSIDENT KAZAKH KASSYM-JOMART TOKAÏEV À BRUXELLES", "fr"),
+        ("LeKazakhstanetl’UEontl’intentiondedévelopper", "fr"),
+        ("Москва и Paris 東京 القاهرة Tokaïev", "xx"),
+        ("\u{0}\u{1}\u{7f}\u{fffd}\u{fffd} Paris \u{202e}", "fr"),
+        ("a-b-c-d-e-f-g-h---", "en"),
+        ("U.S.A.B.C.D. e.g. Mr. M. Dr. ...... ?!?!", "en"),
+    ] {
+        check(text, lang);
+    }
+    let huge = "Le président kazakh Tokaïev a rencontré Emmanuel Macron à Paris. ".repeat(3000);
+    check(&huge, "fr");
+    let one_token = "x".repeat(200_000);
+    check(&one_token, "fr");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_unicode(s in "\\PC{0,300}") {
+        check(&s, "fr");
+    }
+
+    #[test]
+    fn name_like_text(s in "([A-ZÉ][a-zéï]{0,8}|[a-z]{1,6}|M\\.|l’|d'|,|\\.|«|»|-|\\n| ){0,60}") {
+        check(&s, "fr");
+        check(&s.to_uppercase(), "en");
+        check(&s.replace(' ', ""), "fr");
+    }
+}
