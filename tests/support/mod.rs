@@ -39,7 +39,11 @@ pub fn unique(prefix: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis();
-    format!("{prefix}-{}-{ms}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+    format!(
+        "{prefix}-{}-{ms}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
 }
 
 /// Topic names of one test.
@@ -97,6 +101,10 @@ impl Topics {
             "session.timeout.ms".into(),
             newsflow::config::PropValue::Str("3000".into()),
         );
+        c.consumer.insert(
+            "heartbeat.interval.ms".into(),
+            newsflow::config::PropValue::Str("500".into()),
+        );
         c
     }
 
@@ -116,10 +124,16 @@ fn base_config(brokers: &str) -> ClientConfig {
 
 pub fn create_topic(brokers: &str, name: &str, partitions: i32) {
     let admin: AdminClient<DefaultClientContext> = base_config(brokers).create().expect("admin client");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
     let res = rt
-        .block_on(admin.create_topics(&[topic], &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)))))
+        .block_on(admin.create_topics(
+            &[topic],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+        ))
         .expect("create_topics");
     for r in res {
         r.unwrap_or_else(|(t, e)| panic!("creating topic {t}: {e}"));
@@ -205,7 +219,11 @@ pub fn read_with(
         let md = consumer
             .fetch_metadata(Some(topic), Duration::from_secs(10))
             .expect("metadata");
-        md.topics()[0].partitions().iter().map(|p| p.id()).collect::<Vec<_>>()
+        md.topics()[0]
+            .partitions()
+            .iter()
+            .map(|p| p.id())
+            .collect::<Vec<_>>()
     };
     let mut tpl = TopicPartitionList::new();
     for p in parts {
@@ -272,6 +290,9 @@ impl Newsflow {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_newsflow"));
         cmd.args(args)
             .env("NEWSFLOW_CONSUMER__SESSION_TIMEOUT_MS", "3000")
+            // Heartbeats well inside the short session (librdkafka's default
+            // interval is 3 s, as long as the whole session).
+            .env("NEWSFLOW_CONSUMER__HEARTBEAT_INTERVAL_MS", "500")
             .env("NEWSFLOW_LOG", "info,librdkafka=warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null());
@@ -322,4 +343,40 @@ pub fn article(id: &str, text: &str) -> Vec<u8> {
     serde_json::json!({ "id": id, "text": text, "lang": "fr", "source": "test" })
         .to_string()
         .into_bytes()
+}
+
+/// Reads several topics from the beginning and counts records per key until
+/// `done` says enough or `timeout` passes.
+pub fn count_keys(
+    brokers: &str,
+    topics: &[&str],
+    timeout: Duration,
+    done: impl Fn(&HashMap<String, usize>) -> bool,
+) -> HashMap<String, usize> {
+    let consumer: BaseConsumer = base_config(brokers)
+        .set("group.id", unique("counter"))
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    for topic in topics {
+        let md = consumer
+            .fetch_metadata(Some(topic), Duration::from_secs(10))
+            .expect("metadata");
+        for p in md.topics()[0].partitions() {
+            tpl.add_partition_offset(topic, p.id(), Offset::Beginning)
+                .unwrap();
+        }
+    }
+    consumer.assign(&tpl).expect("assign");
+    drop(tpl);
+    let deadline = Instant::now() + timeout;
+    let mut counts = HashMap::new();
+    while !done(&counts) && Instant::now() < deadline {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+            let key = String::from_utf8_lossy(m.key().unwrap_or(b"")).into_owned();
+            *counts.entry(key).or_insert(0) += 1;
+        }
+    }
+    counts
 }
