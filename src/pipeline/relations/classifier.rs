@@ -67,7 +67,7 @@ impl Default for TrainConfig {
             learning_rate: 0.2,
             bits: 20,
             seed: 0x5eed_cafe,
-            threshold: 0.5,
+            threshold: 0.4,
         }
     }
 }

@@ -13,11 +13,21 @@
 
 pub mod classifier;
 pub mod conll04;
+pub mod events;
 pub mod lexicon;
+pub mod offices;
+pub mod patterns;
+pub mod patterns_en;
+pub mod patterns_fr;
 pub mod view;
 
-use crate::pipeline::record::Span;
+use crate::pipeline::record::{Entity, EntityType, Event, Relation, Span};
+use crate::pipeline::tokens::Document;
 use classifier::PairClassifier;
+use offices::TitleMatch;
+use patterns::{Compiled, Ctx, Match, PatternDef};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::OnceLock;
 use view::{normalize, Arg, SentenceView};
 
 /// The loaded relation models.
@@ -25,6 +35,501 @@ use view::{normalize, Arg, SentenceView};
 pub struct RelationModels {
     /// The CoNLL04 pair classifier; `None` runs patterns only.
     pub classifier: Option<PairClassifier>,
+}
+
+/// The shipped CoNLL04 classifier (see docs/relations.md): trained by
+/// `newsflow train relations`.
+static EMBEDDED_CLASSIFIER: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/models/relations-conll04.bin"
+));
+
+impl RelationModels {
+    /// Loads the classifier embedded in the binary.
+    pub fn load() -> anyhow::Result<RelationModels> {
+        Self::from_classifier_bytes(EMBEDDED_CLASSIFIER).map_err(|e| {
+            e.context("the embedded relation classifier is unreadable: run `newsflow train relations`")
+        })
+    }
+
+    /// Reads a classifier file written by `newsflow train relations`.
+    pub fn from_classifier_bytes(bytes: &[u8]) -> anyhow::Result<RelationModels> {
+        Ok(RelationModels {
+            classifier: Some(PairClassifier::from_bytes(bytes)?),
+        })
+    }
+}
+
+fn compiled(lang: &str) -> &'static [Compiled] {
+    static FR: OnceLock<Vec<Compiled>> = OnceLock::new();
+    static EN: OnceLock<Vec<Compiled>> = OnceLock::new();
+    static ALL: OnceLock<Vec<Compiled>> = OnceLock::new();
+    let build = |defs: &[&[PatternDef]]| {
+        defs.iter()
+            .flat_map(|d| d.iter())
+            .map(|d| Compiled::new(*d))
+            .collect()
+    };
+    match lang {
+        "fr" => FR.get_or_init(|| build(&[patterns_fr::PATTERNS])),
+        "en" => EN.get_or_init(|| build(&[patterns_en::PATTERNS])),
+        _ => ALL.get_or_init(|| build(&[patterns_fr::PATTERNS, patterns_en::PATTERNS])),
+    }
+}
+
+/// The stage: relations between `entities` found in `text` (tokenised as
+/// `doc`), and the events they make. `lang` picks the pattern tables
+/// (French, English, or both when it is neither) and whether the CoNLL04
+/// classifier runs (English only: it learnt English words).
+pub fn extract(
+    text: &str,
+    doc: &Document,
+    entities: &[Entity],
+    lang: &str,
+    models: &RelationModels,
+) -> (Vec<Relation>, Vec<Event>) {
+    let views = sentence_views(text, doc, entities);
+    let pats = compiled(lang);
+    let mut cands: Vec<Cand> = Vec::new();
+    for view in &views {
+        let persons = view.args.iter().filter(|a| a.kind == EntityType::PER).count();
+        if view.args.len() < 2 && persons == 0 {
+            continue;
+        }
+        let titles = offices::find_titles(view, lang);
+        let words: HashSet<&str> = view.norm.iter().map(String::as_str).collect();
+        let ctx = Ctx {
+            view,
+            titles: &titles,
+        };
+        for pat in pats {
+            if pat.def.kind != "holds_office" && view.args.len() < 2 {
+                continue;
+            }
+            if pat.def.kind == "holds_office" && (titles.is_empty() || persons == 0) {
+                continue;
+            }
+            if !pat
+                .anchors
+                .iter()
+                .all(|alts| alts.iter().any(|a| words.contains(a.as_str())))
+            {
+                continue;
+            }
+            for m in ctx.find_all(&pat.elems) {
+                from_match(text, view, &titles, &pat.def, &m, &mut cands);
+            }
+        }
+        if lang == "en" {
+            if let Some(clf) = &models.classifier {
+                for p in clf.predict(view) {
+                    let (s, o) = (&view.args[p.subject], &view.args[p.object]);
+                    cands.push(Cand {
+                        kind: conll04::RELATION_TYPES[p.label].0,
+                        subject: (s.entity, s.span),
+                        object: Some((o.entity, o.span)),
+                        attributes: BTreeMap::new(),
+                        evidence: view.span,
+                        trigger: None,
+                        confidence: p.probability,
+                        extractor: "classifier".into(),
+                    });
+                }
+            }
+        }
+    }
+    let relations = finish(cands, entities);
+    let events = events::events(&relations);
+    (relations, events)
+}
+
+/// A relation before entity ids are resolved.
+#[derive(Debug, Clone)]
+struct Cand {
+    kind: &'static str,
+    /// (entity index, mention span)
+    subject: (usize, Span),
+    /// `None` only for an office whose country is not in its sentence.
+    object: Option<(usize, Span)>,
+    attributes: BTreeMap<String, String>,
+    evidence: Span,
+    trigger: Option<Span>,
+    confidence: f32,
+    extractor: String,
+}
+
+/// Words that set a relation's modality, strongest first.
+const DENIED: &[&str] = &[
+    "pas",
+    "jamais",
+    "refuse",
+    "refusent",
+    "refusé",
+    "rejete",
+    "rejette",
+    "rejettent",
+    "dementi",
+    "not",
+    "never",
+    "n't",
+    "refused",
+    "refuses",
+    "rejected",
+    "rejects",
+    "declined",
+    "denied",
+    "denies",
+];
+const SIGNED: &[&str] = &[
+    "signe",
+    "signent",
+    "signeront",
+    "signera",
+    "signed",
+    "signs",
+    "sign",
+    "signing",
+];
+const AGREED: &[&str] = &[
+    "convenu",
+    "convenus",
+    "convenues",
+    "conviennent",
+    "agreed",
+    "agree",
+    "agrees",
+    "decide",
+    "decided",
+    "decident",
+    "accepte",
+    "accepted",
+];
+const INTENDED: &[&str] = &[
+    "intention",
+    "intentions",
+    "volonte",
+    "desir",
+    "souhait",
+    "souhaitent",
+    "souhaite",
+    "entendent",
+    "entend",
+    "comptent",
+    "envisagent",
+    "envisage",
+    "veulent",
+    "veut",
+    "projettent",
+    "prevoient",
+    "prevoit",
+    "vont",
+    "va",
+    "doit",
+    "doivent",
+    "rendra",
+    "rendront",
+    "visitera",
+    "visiteront",
+    "effectuera",
+    "seront",
+    "intend",
+    "intends",
+    "intended",
+    "plan",
+    "plans",
+    "planned",
+    "want",
+    "wants",
+    "seek",
+    "seeks",
+    "aim",
+    "aims",
+    "hope",
+    "hopes",
+    "willingness",
+    "ready",
+    "prets",
+    "pretes",
+    "will",
+    "would",
+];
+const REPORTED: &[&str] = &[
+    "selon",
+    "d'apres",
+    "according",
+    "reportedly",
+    "aurait",
+    "auraient",
+    "allegedly",
+];
+
+/// Relation kinds that describe something happening (they always carry a
+/// modality).
+const EVENT_KINDS: &[&str] = &["visit", "meeting", "communication", "cooperation"];
+
+fn modality(view: &SentenceView, m: &Match, kind: &str) -> &'static str {
+    let words = &view.norm[m.start..m.end];
+    let has = |list: &[&str]| words.iter().any(|w| list.contains(&w.as_str()));
+    if has(DENIED) {
+        "denied"
+    } else if kind == "cooperation" && has(SIGNED) {
+        "signed"
+    } else if kind == "cooperation" && has(AGREED) {
+        "agreed"
+    } else if has(INTENDED) {
+        "intended"
+    } else if view.norm.iter().any(|w| REPORTED.contains(&w.as_str())) {
+        "reported"
+    } else {
+        "stated"
+    }
+}
+
+fn surface(text: &str, span: Span) -> String {
+    text.chars().skip(span.start).take(span.len()).collect()
+}
+
+/// Turns one pattern match into candidate relations.
+fn from_match(
+    text: &str,
+    view: &SentenceView,
+    titles: &[TitleMatch],
+    def: &PatternDef,
+    m: &Match,
+    out: &mut Vec<Cand>,
+) {
+    let arg = |a: usize| (view.args[a].entity, view.args[a].span);
+    let Some(s) = m.b.s else { return };
+    let trigger = m.b.trigger.map(|(a, b)| view.span_of(a..b));
+    let extractor = format!("pattern:{}", def.name);
+    if def.kind == "holds_office" {
+        let chain = m.b.titles();
+        // A chain shares the country its last title names: "Deputy Prime
+        // Minister and Foreign Minister of Kazakhstan".
+        let shared = chain.iter().rev().find_map(|&t| titles[t as usize].of);
+        for &t in chain {
+            let t = &titles[t as usize];
+            let of = t.of.or(shared);
+            let mut attributes = BTreeMap::new();
+            attributes.insert("office".to_string(), t.office.to_string());
+            attributes.insert("title".to_string(), surface(text, view.span_of(t.start..t.end)));
+            if let Some(p) = t.portfolio {
+                attributes.insert("portfolio".to_string(), p.to_string());
+            }
+            if t.former {
+                attributes.insert("status".to_string(), "former".to_string());
+            }
+            out.push(Cand {
+                kind: "holds_office",
+                subject: arg(s),
+                object: of.map(arg),
+                attributes,
+                evidence: view.span,
+                trigger: Some(view.span_of(t.start..t.end)),
+                confidence: def.confidence,
+                extractor: extractor.clone(),
+            });
+        }
+        return;
+    }
+    let Some(o) = m.b.o else { return };
+    let mut attributes: BTreeMap<String, String> = def
+        .attrs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let modality = modality(view, m, def.kind);
+    if EVENT_KINDS.contains(&def.kind) || modality != "stated" {
+        attributes.insert("modality".to_string(), modality.to_string());
+    }
+    if def.kind == "communication" {
+        let to = (m.end + 4).min(view.len());
+        if view.norm[m.start..to]
+            .iter()
+            .any(|w| patterns::PHONE.contains(&w.as_str()))
+        {
+            attributes.insert("channel".to_string(), "phone".to_string());
+        }
+    }
+    if let Some((a, b)) = m.b.date {
+        // Without the preposition: "en novembre 2021" → "novembre 2021".
+        let a = if matches!(view.norm[a].as_str(), "en" | "le" | "on" | "in" | "du" | "au") {
+            a + 1
+        } else {
+            a
+        };
+        attributes.insert("date".to_string(), surface(text, view.span_of(a..b)));
+        if let Some(iso) = patterns::iso_date(&view.norm[a..b]) {
+            attributes.insert("date_iso".to_string(), iso);
+        }
+    }
+    let mut objects = vec![o];
+    // Coordinated objects: "les dirigeants de l'UE et de la Belgique".
+    let mut p = view.args[o].tokens.end;
+    loop {
+        let w = |i: usize| view.norm.get(i).map(String::as_str);
+        let mut q = p;
+        if w(q) == Some(",") {
+            q += 1;
+        }
+        if matches!(w(q), Some("et" | "and")) {
+            q += 1;
+        }
+        if q == p {
+            break;
+        }
+        if matches!(
+            w(q),
+            Some("de" | "du" | "des" | "d'" | "of" | "with" | "avec" | "to" | "a" | "au" | "en" | "in")
+        ) {
+            q += 1;
+        }
+        if w(q).is_some_and(|x| patterns::DET.contains(&x)) {
+            q += 1;
+        }
+        match view.arg_starting_at(q) {
+            Some(a) if same_role(view.args[a].kind, view.args[o].kind) && a != s && !view.args[a].demonym => {
+                objects.push(a);
+                p = view.args[a].tokens.end;
+            }
+            _ => break,
+        }
+    }
+    for o in objects {
+        out.push(Cand {
+            kind: def.kind,
+            subject: arg(s),
+            object: Some(arg(o)),
+            attributes: attributes.clone(),
+            evidence: view.span,
+            trigger,
+            confidence: def.confidence,
+            extractor: extractor.clone(),
+        });
+    }
+}
+
+/// Can two mentions be coordinated as objects of one relation? Countries
+/// and organisations can ("les dirigeants de l'UE et de la Belgique").
+fn same_role(a: EntityType, b: EntityType) -> bool {
+    let party = |k: EntityType| matches!(k, EntityType::LOC | EntityType::ORG);
+    a == b || (party(a) && party(b))
+}
+
+/// Resolves offices without a stated country, drops self-relations and
+/// duplicates, and orders relations by position.
+fn finish(mut cands: Vec<Cand>, entities: &[Entity]) -> Vec<Relation> {
+    // An office whose sentence names no country takes the one the same
+    // person's other offices name ("vice-premier ministre, ministre des
+    // Affaires étrangères, M. X" + "le ministre kazakh ..., M. X").
+    let known: Vec<(usize, (usize, Span))> = cands
+        .iter()
+        .filter(|c| c.kind == "holds_office")
+        .filter_map(|c| c.object.map(|o| (c.subject.0, o)))
+        .collect();
+    for c in cands
+        .iter_mut()
+        .filter(|c| c.kind == "holds_office" && c.object.is_none())
+    {
+        if let Some(&(_, o)) = known.iter().find(|(s, _)| *s == c.subject.0) {
+            c.object = Some(o);
+            c.confidence *= 0.85;
+            c.extractor.push_str("+inference:same_holder");
+        }
+    }
+    cands.retain(|c| c.object.is_some_and(|o| o.0 != c.subject.0));
+    // Best first, then keep one relation per (type, subject, object, office).
+    cands.sort_by(|a, b| {
+        b.confidence
+            .total_cmp(&a.confidence)
+            .then(a.evidence.start.cmp(&b.evidence.start))
+    });
+    let symmetric = |k: &str| matches!(k, "communication" | "cooperation");
+    let mut seen: HashSet<(&str, usize, usize, Option<String>)> = HashSet::new();
+    let mut kept: Vec<Cand> = Vec::new();
+    for c in cands {
+        let o = c.object.map_or(usize::MAX, |o| o.0);
+        let office = c.attributes.get("office").cloned();
+        let (a, b) = if symmetric(c.kind) {
+            (c.subject.0.min(o), c.subject.0.max(o))
+        } else {
+            (c.subject.0, o)
+        };
+        if seen.insert((c.kind, a, b, office)) {
+            kept.push(c);
+        }
+    }
+    kept.sort_by_key(|c| (c.evidence.start, c.subject.1.start, c.object.map(|o| o.1.start)));
+    kept.into_iter()
+        .filter_map(|c| {
+            let (o, om) = c.object?;
+            Some(Relation {
+                kind: c.kind.to_string(),
+                subject: entities[c.subject.0].id.clone(),
+                object: entities[o].id.clone(),
+                subject_mention: c.subject.1,
+                object_mention: om,
+                attributes: c.attributes,
+                evidence: c.evidence,
+                trigger: c.trigger,
+                confidence: (c.confidence * 1000.0).round() / 1000.0,
+                extractor: c.extractor,
+            })
+        })
+        .collect()
+}
+
+/// The sentences of `doc` that hold at least one mention, as views.
+/// Mentions that do not start and end on token boundaries (a demonym
+/// inside "kazakho-européenne") or that cross sentences are left out.
+pub fn sentence_views<'t>(text: &'t str, doc: &Document, entities: &[Entity]) -> Vec<SentenceView<'t>> {
+    let mut per_sentence: BTreeMap<usize, Vec<Arg>> = BTreeMap::new();
+    for (ei, e) in entities.iter().enumerate() {
+        for m in &e.mentions {
+            let i = doc.token_at_or_after(m.start);
+            let j = doc.token_at_or_after(m.end);
+            if i >= j || doc.tokens[i].start != m.start || doc.tokens[j - 1].end != m.end {
+                continue;
+            }
+            let Some(si) = doc.sentence_of(i) else { continue };
+            let sent = &doc.sentences[si];
+            if !sent.tokens.contains(&(j - 1)) {
+                continue;
+            }
+            let first = m.text.chars().next();
+            per_sentence.entry(si).or_default().push(Arg {
+                entity: ei,
+                tokens: i - sent.tokens.start..j - sent.tokens.start,
+                kind: e.kind,
+                subtype: e.subtype.clone(),
+                span: Span::new(m.start, m.end),
+                demonym: e.kind == EntityType::LOC && first.is_some_and(char::is_lowercase),
+            });
+        }
+    }
+    per_sentence
+        .into_iter()
+        .map(|(si, mut args)| {
+            args.sort_by_key(|a| (a.tokens.start, std::cmp::Reverse(a.tokens.end)));
+            let mut end = 0;
+            args.retain(|a| {
+                let keep = a.tokens.start >= end;
+                if keep {
+                    end = a.tokens.end;
+                }
+                keep
+            });
+            let sent = &doc.sentences[si];
+            let toks = &doc.tokens[sent.tokens.clone()];
+            SentenceView {
+                span: Span::new(sent.start, sent.end),
+                words: toks.iter().map(|t| t.text(text)).collect(),
+                norm: toks.iter().map(|t| normalize(t.text(text))).collect(),
+                spans: toks.iter().map(|t| Span::new(t.start, t.end)).collect(),
+                args,
+            }
+        })
+        .collect()
 }
 
 /// Builds the view of a CoNLL04 sentence: tokens joined by single spaces,
@@ -59,5 +564,35 @@ pub fn example_view(ex: &conll04::Example) -> SentenceView<'_> {
         norm: ex.tokens.iter().map(|w| normalize(w)).collect(),
         spans,
         args,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pattern_compiles_and_has_an_anchor_or_slots() {
+        for lang in ["fr", "en", "de"] {
+            for c in compiled(lang) {
+                assert!(!c.elems.is_empty(), "{}", c.def.name);
+                assert!(
+                    c.def.confidence > 0.0 && c.def.confidence <= 1.0,
+                    "{}",
+                    c.def.name
+                );
+            }
+        }
+        assert_eq!(
+            compiled("de").len(),
+            patterns_fr::PATTERNS.len() + patterns_en::PATTERNS.len()
+        );
+        let names: HashSet<&str> = compiled("de").iter().map(|c| c.def.name).collect();
+        assert_eq!(names.len(), compiled("de").len(), "pattern names are unique");
+    }
+
+    #[test]
+    fn embedded_classifier_loads() {
+        assert!(RelationModels::load().unwrap().classifier.is_some());
     }
 }

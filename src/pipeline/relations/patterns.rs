@@ -1,0 +1,806 @@
+//! A small pattern language over tokens and entity mentions, and its
+//! matcher.
+//!
+//! Patterns are data (see `patterns_fr.rs`, `patterns_en.rs`, and the office
+//! titles in `offices.rs`): one line of space-separated elements, matched
+//! against a sentence's normalised tokens (see [`super::view::normalize`]):
+//!
+//! | element | matches |
+//! |---|---|
+//! | `word` | that normalised token |
+//! | `a\|b\|c` | any of these tokens |
+//! | `@name` | any token of the lexicon `name` (`@det`, `@de`, `@a`, `@hon`, ...) or class (`@num`, `@year`) |
+//! | `!x` | `x` (any element above), and marks the trigger |
+//! | `{s:PER}` `{o:LOC\|ORG}` `{c:LOC}` | a whole entity mention of these types, bound to slot s/o/c; `LOC/country` also requires the subtype, `DEM` a demonym mention (`kazakh`), `ANY` any type |
+//! | `{t}` | one office title or a chain of them (`vice-premier ministre, ministre des Affaires étrangères`) |
+//! | `{date}` | a date expression (`en novembre 2021`, `on Monday`, `le 3 mai`) |
+//! | `..N` | up to N tokens (fewest first), never across `;`, `:` or a sentence-final mark |
+//! | `x?` | optional element |
+//! | `( a b \| c )` `( ... )?` | alternatives of sequences (spaces around `\|`), optionally optional |
+//!
+//! Matching backtracks over alternatives, optional elements and gaps, and
+//! returns the first full match from a start token, preferring the longest
+//! alternatives in the order written.
+
+use super::offices::TitleMatch;
+use super::view::SentenceView;
+use crate::pipeline::record::EntityType;
+
+/// One relation pattern of a table (`patterns_fr.rs`, `patterns_en.rs`).
+#[derive(Debug, Clone, Copy)]
+pub struct PatternDef {
+    /// Stable name, reported as `extractor: "pattern:<name>"`.
+    pub name: &'static str,
+    /// Relation type it produces.
+    pub kind: &'static str,
+    pub src: &'static str,
+    pub confidence: f32,
+    /// Fixed attributes (e.g. `host` = `subject`).
+    pub attrs: &'static [(&'static str, &'static str)],
+}
+
+/// Shorthand for the tables.
+pub const fn p(name: &'static str, kind: &'static str, src: &'static str) -> PatternDef {
+    PatternDef {
+        name,
+        kind,
+        src,
+        confidence: 0.9,
+        attrs: &[],
+    }
+}
+
+impl PatternDef {
+    pub const fn conf(mut self, confidence: f32) -> Self {
+        self.confidence = confidence;
+        self
+    }
+    pub const fn attrs(mut self, attrs: &'static [(&'static str, &'static str)]) -> Self {
+        self.attrs = attrs;
+        self
+    }
+}
+
+/// A compiled pattern with the words a sentence must contain for it to
+/// match (checked first: most patterns are skipped without matching).
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub def: PatternDef,
+    pub elems: Vec<Elem>,
+    /// Each inner list: at least one of these words must be in the sentence.
+    pub anchors: Vec<Vec<String>>,
+}
+
+impl Compiled {
+    pub fn new(def: PatternDef) -> Compiled {
+        let elems = compile(def.src);
+        let anchors = elems
+            .iter()
+            .filter_map(|e| match e {
+                Elem::Word { alts, .. } => Some(alts.clone()),
+                Elem::Lex {
+                    lex: Lex::List(words),
+                    ..
+                } if words.len() < 40 => Some(words.iter().map(|w| w.to_string()).collect()),
+                _ => None,
+            })
+            .collect();
+        Compiled { def, elems, anchors }
+    }
+}
+
+/// A compiled pattern element.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Elem {
+    Word { alts: Vec<String>, trigger: bool },
+    Lex { lex: Lex, trigger: bool },
+    Slot { slot: Slot, types: TypeSpec },
+    Title,
+    Date,
+    Gap(usize),
+    Group { alts: Vec<Vec<Elem>>, optional: bool },
+}
+
+/// The argument slots a pattern binds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    S,
+    O,
+    C,
+}
+
+/// Which mentions a slot accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeSpec {
+    /// Accepted types (empty: any).
+    pub kinds: Vec<EntityType>,
+    /// Accepted subtypes (empty: any).
+    pub subtypes: Vec<String>,
+    /// Only demonym mentions (`kazakh`); otherwise demonyms are refused
+    /// unless `demonym_ok`.
+    pub demonym_only: bool,
+    pub demonym_ok: bool,
+}
+
+/// Lexicons and token classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lex {
+    /// A closed word list.
+    List(&'static [&'static str]),
+    /// A number (digits, possibly with separators).
+    Num,
+    /// A year (four digits, 1800-2199).
+    Year,
+}
+
+impl Lex {
+    fn matches(self, norm: &str) -> bool {
+        match self {
+            Lex::List(words) => words.contains(&norm),
+            Lex::Num => !norm.is_empty() && norm.chars().next().is_some_and(|c| c.is_ascii_digit()),
+            Lex::Year => {
+                norm.len() == 4
+                    && norm.bytes().all(|b| b.is_ascii_digit())
+                    && (1800..2200).contains(&norm.parse::<u32>().unwrap_or(0))
+            }
+        }
+    }
+}
+
+/// Determiners (French and English).
+pub const DET: &[&str] = &[
+    "le", "la", "les", "l'", "un", "une", "the", "a", "an", "son", "sa", "ses", "leur", "its", "his", "her",
+    "their",
+];
+/// French "of" forms.
+pub const DE: &[&str] = &["de", "du", "des", "d'"];
+/// French "to/in" forms.
+pub const A: &[&str] = &["a", "au", "aux", "en"];
+/// Honorifics before a name.
+pub const HON: &[&str] = &[
+    "m.", "mme", "mme.", "mlle", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "dr", "dr.", "pr", "pr.", "sir",
+    "madame", "monsieur",
+];
+/// Months, French and English, with common abbreviations.
+pub const MONTHS: &[&str] = &[
+    "janvier",
+    "fevrier",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "aout",
+    "septembre",
+    "octobre",
+    "novembre",
+    "decembre",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan.",
+    "feb.",
+    "mar.",
+    "apr.",
+    "jun.",
+    "jul.",
+    "aug.",
+    "sep.",
+    "sept.",
+    "oct.",
+    "nov.",
+    "dec.",
+];
+/// Weekdays, French and English.
+pub const WEEKDAYS: &[&str] = &[
+    "lundi",
+    "mardi",
+    "mercredi",
+    "jeudi",
+    "vendredi",
+    "samedi",
+    "dimanche",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+/// Words that mark a call (channel = phone).
+pub const PHONE: &[&str] = &[
+    "telephone",
+    "telephonique",
+    "telephoniques",
+    "phone",
+    "telephoned",
+    "phoned",
+    "call",
+    "called",
+    "calls",
+    "visioconference",
+    "videoconference",
+    "video",
+];
+/// Tokens a gap never crosses.
+const STOPS: &[&str] = &[";", ":", ".", "!", "?", "»", "«", "\""];
+
+fn lexicon(name: &str) -> Option<Lex> {
+    Some(match name {
+        "det" => Lex::List(DET),
+        "de" => Lex::List(DE),
+        "a" => Lex::List(A),
+        "hon" => Lex::List(HON),
+        "month" => Lex::List(MONTHS),
+        "weekday" => Lex::List(WEEKDAYS),
+        "phone" => Lex::List(PHONE),
+        "num" => Lex::Num,
+        "year" => Lex::Year,
+        _ => return None,
+    })
+}
+
+/// Parses a pattern line. Panics on a malformed pattern: patterns are
+/// compiled-in data, and a unit test compiles every one of them.
+pub fn compile(src: &str) -> Vec<Elem> {
+    let toks: Vec<&str> = src.split_whitespace().collect();
+    let mut pos = 0;
+    let elems = parse_seq(&toks, &mut pos, src);
+    assert!(pos == toks.len(), "pattern `{src}`: unbalanced `)`");
+    elems
+}
+
+fn parse_seq(toks: &[&str], pos: &mut usize, src: &str) -> Vec<Elem> {
+    let mut out = Vec::new();
+    while *pos < toks.len() {
+        let t = toks[*pos];
+        if t == "|" || t == ")" || t == ")?" {
+            break;
+        }
+        *pos += 1;
+        if t == "(" {
+            let mut alts = vec![parse_seq(toks, pos, src)];
+            while *pos < toks.len() && toks[*pos] == "|" {
+                *pos += 1;
+                alts.push(parse_seq(toks, pos, src));
+            }
+            let close = toks.get(*pos).copied();
+            assert!(
+                matches!(close, Some(")") | Some(")?")),
+                "pattern `{src}`: missing `)`"
+            );
+            *pos += 1;
+            out.push(Elem::Group {
+                alts,
+                optional: close == Some(")?"),
+            });
+            continue;
+        }
+        let (body, optional) = match t.strip_suffix('?') {
+            Some(b) if !b.is_empty() => (b, true),
+            _ => (t, false),
+        };
+        let elem = parse_atom(body, src);
+        out.push(if optional {
+            Elem::Group {
+                alts: vec![vec![elem]],
+                optional: true,
+            }
+        } else {
+            elem
+        });
+    }
+    out
+}
+
+fn parse_atom(t: &str, src: &str) -> Elem {
+    let (t, trigger) = match t.strip_prefix('!') {
+        Some(rest) => (rest, true),
+        None => (t, false),
+    };
+    if let Some(n) = t.strip_prefix("..") {
+        return Elem::Gap(
+            n.parse()
+                .unwrap_or_else(|_| panic!("pattern `{src}`: bad gap `{t}`")),
+        );
+    }
+    if let Some(name) = t.strip_prefix('@') {
+        let lex = lexicon(name).unwrap_or_else(|| panic!("pattern `{src}`: unknown lexicon `@{name}`"));
+        return Elem::Lex { lex, trigger };
+    }
+    if t == "{t}" {
+        return Elem::Title;
+    }
+    if t == "{date}" {
+        return Elem::Date;
+    }
+    if let Some(inner) = t.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
+        let (name, spec) = inner
+            .split_once(':')
+            .unwrap_or_else(|| panic!("pattern `{src}`: slot `{t}` needs a type"));
+        let slot = match name {
+            "s" => Slot::S,
+            "o" => Slot::O,
+            "c" => Slot::C,
+            _ => panic!("pattern `{src}`: unknown slot `{name}`"),
+        };
+        return Elem::Slot {
+            slot,
+            types: parse_types(spec, src),
+        };
+    }
+    Elem::Word {
+        alts: t.split('|').map(str::to_string).collect(),
+        trigger,
+    }
+}
+
+fn parse_types(spec: &str, src: &str) -> TypeSpec {
+    let mut ts = TypeSpec {
+        kinds: Vec::new(),
+        subtypes: Vec::new(),
+        demonym_only: false,
+        demonym_ok: false,
+    };
+    let (kinds, subtypes) = match spec.split_once('/') {
+        Some((k, s)) => (k, Some(s)),
+        None => (spec, None),
+    };
+    for k in kinds.split('|') {
+        match k {
+            "PER" => ts.kinds.push(EntityType::PER),
+            "ORG" => ts.kinds.push(EntityType::ORG),
+            "LOC" => ts.kinds.push(EntityType::LOC),
+            "MISC" => ts.kinds.push(EntityType::MISC),
+            "DEM" => {
+                ts.demonym_ok = true;
+                if kinds == "DEM" {
+                    ts.demonym_only = true;
+                }
+            }
+            "ANY" => {}
+            _ => panic!("pattern `{src}`: unknown type `{k}`"),
+        }
+    }
+    if let Some(s) = subtypes {
+        ts.subtypes = s.split('|').map(str::to_string).collect();
+    }
+    ts
+}
+
+/// What a match binds: argument mentions (indices into the view's `args`),
+/// titles (indices into the sentence's titles), the trigger and the date.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Bindings {
+    pub s: Option<usize>,
+    pub o: Option<usize>,
+    pub c: Option<usize>,
+    pub titles: [u16; 4],
+    pub ntitles: u8,
+    pub trigger: Option<(usize, usize)>,
+    pub date: Option<(usize, usize)>,
+}
+
+impl Bindings {
+    pub fn titles(&self) -> &[u16] {
+        &self.titles[..self.ntitles as usize]
+    }
+    fn set_trigger(&mut self, i: usize) {
+        self.trigger = Some(match self.trigger {
+            Some((a, b)) => (a.min(i), b.max(i + 1)),
+            None => (i, i + 1),
+        });
+    }
+}
+
+/// A successful match: token range and bindings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Match {
+    pub start: usize,
+    pub end: usize,
+    pub b: Bindings,
+}
+
+/// The sentence a pattern is matched against.
+pub struct Ctx<'a, 'v> {
+    pub view: &'a SentenceView<'v>,
+    /// Office titles found in the sentence (empty while finding titles).
+    pub titles: &'a [TitleMatch],
+}
+
+enum Rest<'a> {
+    Nil,
+    Cons(&'a [Elem], &'a Rest<'a>),
+}
+
+impl Ctx<'_, '_> {
+    /// The first match of `elems` starting at token `start`.
+    pub fn match_at(&self, elems: &[Elem], start: usize) -> Option<Match> {
+        self.go(elems, &Rest::Nil, start, Bindings::default())
+            .map(|(end, b)| Match { start, end, b })
+    }
+
+    /// All non-overlapping matches, scanning left to right.
+    pub fn find_all(&self, elems: &[Elem]) -> Vec<Match> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < self.view.len() {
+            match self.match_at(elems, i) {
+                Some(m) if m.end > i => {
+                    out.push(m);
+                    i = m.end;
+                }
+                _ => i += 1,
+            }
+        }
+        out
+    }
+
+    fn go(&self, elems: &[Elem], rest: &Rest, pos: usize, b: Bindings) -> Option<(usize, Bindings)> {
+        let Some((first, tail)) = elems.split_first() else {
+            return match rest {
+                Rest::Nil => Some((pos, b)),
+                Rest::Cons(next, more) => self.go(next, more, pos, b),
+            };
+        };
+        let view = self.view;
+        match first {
+            Elem::Word { alts, trigger } => {
+                let w = view.norm.get(pos)?;
+                if !alts.iter().any(|a| a == w) {
+                    return None;
+                }
+                let mut b = b;
+                if *trigger {
+                    b.set_trigger(pos);
+                }
+                self.go(tail, rest, pos + 1, b)
+            }
+            Elem::Lex { lex, trigger } => {
+                let w = view.norm.get(pos)?;
+                if !lex.matches(w) {
+                    return None;
+                }
+                let mut b = b;
+                if *trigger {
+                    b.set_trigger(pos);
+                }
+                self.go(tail, rest, pos + 1, b)
+            }
+            Elem::Slot { slot, types } => {
+                // An honorific before a person's name is not part of it.
+                let mut p = pos;
+                if view.norm.get(p).is_some_and(|w| HON.contains(&w.as_str()))
+                    && view.arg_starting_at(p).is_none()
+                {
+                    p += 1;
+                }
+                let a = view.arg_starting_at(p)?;
+                let arg = &view.args[a];
+                if !accepts(types, arg) {
+                    return None;
+                }
+                let mut b = b;
+                match slot {
+                    Slot::S => b.s = Some(a),
+                    Slot::O => b.o = Some(a),
+                    Slot::C => b.c = Some(a),
+                }
+                self.go(tail, rest, arg.tokens.end, b)
+            }
+            Elem::Title => {
+                // Greedy chain of titles joined by `,` / `et` / `and`,
+                // then backtrack on its length.
+                let mut chain: Vec<(u16, usize)> = Vec::new();
+                let mut p = pos;
+                loop {
+                    let Some((ti, t)) = self
+                        .titles
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, t)| t.start == p)
+                        .max_by_key(|(_, t)| t.end)
+                    else {
+                        break;
+                    };
+                    chain.push((ti as u16, t.end));
+                    if chain.len() == 4 {
+                        break;
+                    }
+                    let mut q = t.end;
+                    let sep = |q: usize, words: &[&str]| {
+                        view.norm.get(q).is_some_and(|w| words.contains(&w.as_str()))
+                    };
+                    if sep(q, &[","]) {
+                        q += 1;
+                    }
+                    if sep(q, &["et", "and"]) {
+                        q += 1;
+                    }
+                    if q == t.end {
+                        break;
+                    }
+                    if sep(q, DET) {
+                        q += 1;
+                    }
+                    p = q;
+                }
+                for n in (1..=chain.len()).rev() {
+                    let mut b2 = b;
+                    for (k, (ti, _)) in chain[..n].iter().enumerate() {
+                        b2.titles[k] = *ti;
+                    }
+                    b2.ntitles = n as u8;
+                    if let Some(r) = self.go(tail, rest, chain[n - 1].1, b2) {
+                        return Some(r);
+                    }
+                }
+                None
+            }
+            Elem::Date => {
+                let end = date_at(view, pos)?;
+                let mut b = b;
+                b.date = Some((pos, end));
+                self.go(tail, rest, end, b)
+            }
+            Elem::Gap(n) => {
+                let mut p = pos;
+                for _ in 0..=*n {
+                    if let Some(r) = self.go(tail, rest, p, b) {
+                        return Some(r);
+                    }
+                    if p >= view.len() || STOPS.contains(&view.norm[p].as_str()) {
+                        return None;
+                    }
+                    // A gap does not cut a mention in two.
+                    p = match view.arg_covering(p) {
+                        Some(a) => view.args[a].tokens.end,
+                        None => p + 1,
+                    };
+                }
+                None
+            }
+            Elem::Group { alts, optional } => {
+                let next = Rest::Cons(tail, rest);
+                for alt in alts {
+                    if let Some(r) = self.go(alt, &next, pos, b) {
+                        return Some(r);
+                    }
+                }
+                if *optional {
+                    self.go(tail, rest, pos, b)
+                } else {
+                    None
+                }
+            }
+        }
+    }
+}
+
+fn accepts(types: &TypeSpec, arg: &super::view::Arg) -> bool {
+    if arg.demonym {
+        if !types.demonym_ok {
+            return false;
+        }
+    } else if types.demonym_only {
+        return false;
+    }
+    if !types.kinds.is_empty() && !arg.demonym && !types.kinds.contains(&arg.kind) {
+        return false;
+    }
+    if !types.subtypes.is_empty() && !arg.subtype.as_ref().is_some_and(|s| types.subtypes.contains(s)) {
+        return false;
+    }
+    true
+}
+
+/// A date expression at `pos`: `(le|en|on|in|du)? weekday? num? month year?`,
+/// or a weekday alone, or `en|in year`. Returns its end.
+pub fn date_at(view: &SentenceView, pos: usize) -> Option<usize> {
+    let w = |i: usize| view.norm.get(i).map(String::as_str);
+    let mut p = pos;
+    if matches!(
+        w(p),
+        Some("le" | "en" | "on" | "in" | "du" | "au" | "ce" | "cette" | "last" | "next" | "this")
+    ) {
+        p += 1;
+    }
+    let mut found = false;
+    if w(p).is_some_and(|x| WEEKDAYS.contains(&x)) {
+        p += 1;
+        found = true;
+    }
+    let before_num = p;
+    if w(p).is_some_and(|x| Lex::Num.matches(x) && x.len() <= 2) || matches!(w(p), Some("1er")) {
+        p += 1;
+    }
+    if w(p).is_some_and(|x| MONTHS.contains(&x)) {
+        p += 1;
+        found = true;
+        if w(p).is_some_and(|x| Lex::Num.matches(x) && x.len() <= 3)
+            && !w(p + 1).is_some_and(|x| Lex::Year.matches(x))
+        {
+            // "May 3" (English order)
+            p += 1;
+        }
+        if w(p) == Some(",") && w(p + 1).is_some_and(|x| Lex::Year.matches(x)) {
+            p += 1;
+        }
+        if w(p).is_some_and(|x| Lex::Year.matches(x)) {
+            p += 1;
+        }
+    } else if p > before_num {
+        // A bare number is not a date.
+        p = before_num;
+    }
+    if !found {
+        // "en 2021"
+        if matches!(w(pos), Some("en" | "in")) && w(pos + 1).is_some_and(|x| Lex::Year.matches(x)) {
+            return Some(pos + 2);
+        }
+        return None;
+    }
+    Some(p)
+}
+
+/// `YYYY-MM` or `YYYY-MM-DD` of a date expression's normalised tokens,
+/// when it has a month and a year.
+pub fn iso_date(words: &[String]) -> Option<String> {
+    let month = words.iter().find_map(|w| MONTHS.iter().position(|m| m == w))?;
+    // MONTHS lists French, English, then English abbreviations (no May).
+    let month = match month {
+        0..=11 => month + 1,
+        12..=23 => month - 11,
+        _ => [1, 2, 3, 4, 6, 7, 8, 9, 9, 10, 11, 12][month - 24],
+    };
+    let year = words.iter().find(|w| Lex::Year.matches(w))?;
+    let day = words
+        .iter()
+        .find(|w| w.len() <= 2 && w.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|d| d.parse::<u32>().ok())
+        .filter(|d| (1..=31).contains(d))
+        .or_else(|| words.iter().any(|w| w == "1er").then_some(1));
+    Some(match day {
+        Some(d) => format!("{year}-{month:02}-{d:02}"),
+        None => format!("{year}-{month:02}"),
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::pipeline::record::Span;
+    use crate::pipeline::relations::view::{normalize, Arg};
+
+    /// A view from space-separated tokens; mentions given as (first, end, type).
+    pub(crate) fn view<'a>(words: &[&'a str], args: &[(usize, usize, EntityType)]) -> SentenceView<'a> {
+        let mut pos = 0;
+        let spans: Vec<Span> = words
+            .iter()
+            .map(|w| {
+                let s = Span::new(pos, pos + w.chars().count());
+                pos = s.end + 1;
+                s
+            })
+            .collect();
+        SentenceView {
+            span: Span::new(0, pos),
+            words: words.to_vec(),
+            norm: words.iter().map(|w| normalize(w)).collect(),
+            args: args
+                .iter()
+                .enumerate()
+                .map(|(i, &(a, b, kind))| Arg {
+                    entity: i,
+                    tokens: a..b,
+                    kind,
+                    subtype: None,
+                    span: Span::new(spans[a].start, spans[b - 1].end),
+                    demonym: words[a].chars().next().is_some_and(char::is_lowercase),
+                })
+                .collect(),
+            spans,
+        }
+    }
+
+    #[test]
+    fn words_slots_gaps_groups() {
+        use EntityType::*;
+        let v = view(
+            &[
+                "M.",
+                "Dupont",
+                "s'",
+                "est",
+                "entretenu",
+                "par",
+                "téléphone",
+                "avec",
+                "Smith",
+                ".",
+            ],
+            &[(1, 2, PER), (8, 9, PER)],
+        );
+        let ctx = Ctx {
+            view: &v,
+            titles: &[],
+        };
+        let p =
+            compile("{s:PER} ( s' | se ) est|sont ..1 !entretenu ( par !@phone )? avec @det? {o:PER|ORG}");
+        let m = ctx.match_at(&p, 0).expect("match with the honorific skipped");
+        assert_eq!((m.b.s, m.b.o, m.end), (Some(0), Some(1), 9));
+        assert_eq!(m.b.trigger, Some((4, 7)));
+        // Types are enforced.
+        let p = compile("{s:PER} ..6 avec {o:LOC}");
+        assert!(ctx.match_at(&p, 0).is_none());
+        // Gaps are bounded.
+        let p = compile("{s:PER} ..2 avec {o:PER}");
+        assert!(ctx.match_at(&p, 0).is_none());
+        assert_eq!(ctx.find_all(&compile("avec {o:PER}")).len(), 1);
+    }
+
+    #[test]
+    fn demonyms_only_where_allowed() {
+        use EntityType::*;
+        let v = view(&["le", "président", "kazakh"], &[(2, 3, LOC)]);
+        let ctx = Ctx {
+            view: &v,
+            titles: &[],
+        };
+        assert!(ctx.match_at(&compile("le president {c:DEM}"), 0).is_some());
+        assert!(ctx.match_at(&compile("le president {c:LOC}"), 0).is_none());
+        assert!(ctx.match_at(&compile("le president {c:LOC|DEM}"), 0).is_some());
+    }
+
+    #[test]
+    fn dates() {
+        let v = view(
+            &[
+                "à",
+                "Bruxelles",
+                "en",
+                "novembre",
+                "2021",
+                ",",
+                "on",
+                "May",
+                "3",
+                ",",
+                "1994",
+            ],
+            &[],
+        );
+        assert_eq!(date_at(&v, 2), Some(5));
+        assert_eq!(date_at(&v, 6), Some(11));
+        assert_eq!(date_at(&v, 0), None);
+        let v = view(&["le", "3", "mai", "et", "en", "2020", "le", "12"], &[]);
+        assert_eq!(date_at(&v, 0), Some(3));
+        assert_eq!(date_at(&v, 4), Some(6));
+        assert_eq!(date_at(&v, 6), None);
+    }
+
+    #[test]
+    fn iso_dates() {
+        let w = |s: &str| s.split(' ').map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(iso_date(&w("novembre 2021")).as_deref(), Some("2021-11"));
+        assert_eq!(iso_date(&w("may 3 , 1994")).as_deref(), Some("1994-05-03"));
+        assert_eq!(iso_date(&w("1er sept. 2020")).as_deref(), Some("2020-09-01"));
+        assert_eq!(iso_date(&w("mercredi")), None);
+    }
+
+    #[test]
+    #[should_panic(expected = "unknown lexicon")]
+    fn bad_patterns_are_refused() {
+        compile("@nope {s:PER}");
+    }
+}
