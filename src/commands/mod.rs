@@ -10,6 +10,7 @@ pub mod replay;
 #[cfg(feature = "kafka")]
 pub mod run;
 pub mod train_ner;
+pub mod train_relations;
 
 use clap::{Parser, Subcommand};
 
@@ -76,12 +77,15 @@ impl EvalCommand {
 pub enum TrainCommand {
     /// The entity tagger (PER, ORG, LOC, MISC) from ../shared/corpora/ner and CoNLL04.
     Ner(train_ner::Args),
+    /// The CoNLL04 pair classifier of the relations stage.
+    Relations(train_relations::Args),
 }
 
 impl TrainCommand {
     pub fn run(self) -> anyhow::Result<()> {
         match self {
             TrainCommand::Ner(args) => train_ner::run(args),
+            TrainCommand::Relations(args) => train_relations::run(args),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod entities;
 pub mod language;
 pub mod linking;
 pub mod record;
+pub mod relations;
 pub mod tokens;
 
 use std::str::FromStr;
