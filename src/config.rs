@@ -591,7 +591,7 @@ mod tests {
 
     #[test]
     fn rejects_what_would_break_delivery() {
-        let err = |t: &str| Config::from_toml_str(t).unwrap_err().to_string();
+        let err = |t: &str| format!("{:#}", Config::from_toml_str(t).unwrap_err());
         assert!(err("").contains("no brokers"));
         assert!(err("brokers='a:1'\n[topics]\nenriched='articles.raw'").contains("read its own output"));
         assert!(err("brokers='a:1'\n[kafka]\n'enable.auto.commit'=true").contains("cannot be turned on"));

@@ -43,15 +43,12 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let mut overrides = args.config.clone();
-    // Replaying the DLQ (or any topic) must not trip the input/output check.
-    if let Some(t) = &args.topic {
-        overrides.input_topic = Some(t.clone());
-    }
-    let mut config = Config::load(&overrides)?;
+    let mut config = Config::load(&args.config)?;
     config.metrics.listen.clear();
+    // The replayed topic may be an output (the DLQ, to re-drive it): the
+    // range is finite, so reading it cannot loop.
     let spec = RangeSpec {
-        topic: config.topics.input.clone(),
+        topic: args.topic.clone().unwrap_or_else(|| config.topics.input.clone()),
         partitions: args.partitions.clone(),
         from: match (args.from_offset, &args.from_time) {
             (Some(o), _) => Some(Bound::Offset(o)),
