@@ -274,6 +274,7 @@ mod server {
     use axum::routing::get;
     use axum::Router;
     use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+    use metrics_util::MetricKindMask;
     use std::net::SocketAddr;
     use std::sync::{Arc, Mutex, OnceLock};
     use std::time::Duration;
@@ -282,6 +283,10 @@ mod server {
     /// How often histograms are drained into their buckets between scrapes,
     /// so memory stays bounded when nothing scrapes.
     const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+    /// Gauges not set for this long disappear from `/metrics` (see
+    /// `prometheus_handle`); well above the statistics and commit intervals.
+    const GAUGE_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
     /// The process-wide recorder: `metrics` allows one global recorder, and
     /// tests call `serve` several times.
@@ -297,6 +302,10 @@ mod server {
             return Ok(handle.clone());
         }
         let handle = PrometheusBuilder::new()
+            // A partition's lag gauge stops being updated when another replica
+            // takes the partition over; without expiry its last value would be
+            // exported forever. Every live gauge is set at least every few seconds.
+            .idle_timeout(MetricKindMask::GAUGE, Some(GAUGE_IDLE_TIMEOUT))
             .set_buckets_for_metric(Matcher::Full(metric::STAGE_SECONDS.into()), STAGE_BUCKETS)?
             .set_buckets_for_metric(Matcher::Full(metric::END_TO_END_SECONDS.into()), END_TO_END_BUCKETS)?
             .install_recorder()

@@ -1,0 +1,768 @@
+//! Throughput and latency of newsflow through a real broker, against two
+//! baselines measured in the same run (docs/performance.md):
+//!
+//! 1. `newsflow enrich FILE`: the same articles through the core, in process,
+//!    no Kafka. The Kafka layer's cost is the gap between this and 2.
+//! 2. `newsflow run`: N articles waiting on the raw topic, enriched records
+//!    read back from the output topic.
+//! 3. A plain consume → produce copy of the same raw messages with rdkafka
+//!    and newsflow's own client settings, no processing: the ceiling the
+//!    broker and client allow on this machine.
+//!
+//! Then end-to-end latency (p50/p99) with articles produced at half the
+//! measured `newsflow run` rate, and peak RSS (VmHWM) of both processes.
+//!
+//! Throughput is counted where a user sees it: on the output (stdout lines,
+//! records on the output topic), from the first output to the last, so that
+//! start-up (model loading, joining the consumer group) is reported apart.
+//!
+//!     cargo bench --bench kafka_throughput                      # starts Tansu (scripts/tansu.sh)
+//!     cargo bench --bench kafka_throughput -- --brokers HOST:PORT --articles 5000 --repeats 3
+//!
+//! Under `cargo test` (no `--bench` flag) it only says how to run it.
+
+use anyhow::{bail, Context, Result};
+use newsflow::config::Config;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::{Offset, TopicPartitionList};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const NEWSFLOW: &str = env!("CARGO_BIN_EXE_newsflow");
+const REPO: &str = env!("CARGO_MANIFEST_DIR");
+
+struct Opts {
+    articles: usize,
+    repeats: usize,
+    brokers: Option<String>,
+    partitions: i32,
+    latency_seconds: f64,
+}
+
+fn parse_opts(args: &[String]) -> Result<Opts> {
+    let mut o = Opts {
+        articles: 4000,
+        repeats: 3,
+        brokers: None,
+        partitions: 4,
+        latency_seconds: 20.0,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut val = || it.next().cloned().with_context(|| format!("{a} needs a value"));
+        match a.as_str() {
+            "--bench" => {}
+            "--articles" => o.articles = val()?.parse().context("--articles N")?,
+            "--repeats" => o.repeats = val()?.parse().context("--repeats N")?,
+            "--brokers" => o.brokers = Some(val()?),
+            "--partitions" => o.partitions = val()?.parse().context("--partitions N")?,
+            "--latency-seconds" => o.latency_seconds = val()?.parse().context("--latency-seconds S")?,
+            other => bail!(
+                "unknown argument {other}; use --articles N --repeats N --brokers HOST:PORT --partitions N \
+                 --latency-seconds S"
+            ),
+        }
+    }
+    if o.articles < 100 || o.repeats == 0 {
+        bail!("--articles must be at least 100 and --repeats at least 1");
+    }
+    Ok(o)
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if !args.iter().any(|a| a == "--bench") {
+        println!("kafka_throughput: a benchmark; run it with `cargo bench --bench kafka_throughput`");
+        return Ok(());
+    }
+    let opts = parse_opts(&args)?;
+    let work = std::env::temp_dir().join(format!("newsflow-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    let broker = match &opts.brokers {
+        Some(b) => Broker::External(b.clone()),
+        None => Broker::start(&work)?,
+    };
+    let result = run(&opts, broker.addr(), &work);
+    drop(broker);
+    let _ = std::fs::remove_dir_all(&work);
+    result
+}
+
+/// The broker: given, or a Tansu started (and stopped) like scripts/test.sh does.
+enum Broker {
+    External(String),
+    Tansu { addr: String, dir: PathBuf },
+}
+
+impl Broker {
+    fn start(work: &Path) -> Result<Broker> {
+        let dir = work.join("tansu");
+        let out = Command::new("bash")
+            .arg(Path::new(REPO).join("scripts/tansu.sh"))
+            .arg("start")
+            .arg(&dir)
+            .stderr(Stdio::inherit())
+            .output()
+            .context("running scripts/tansu.sh")?;
+        if !out.status.success() {
+            bail!("scripts/tansu.sh start failed; pass --brokers HOST:PORT to use another broker");
+        }
+        let addr = String::from_utf8(out.stdout)?.trim().to_owned();
+        eprintln!("tansu broker on {addr}");
+        Ok(Broker::Tansu { addr, dir })
+    }
+
+    fn addr(&self) -> &str {
+        match self {
+            Broker::External(a) | Broker::Tansu { addr: a, .. } => a,
+        }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        if let Broker::Tansu { dir, .. } = self {
+            let _ = Command::new("bash")
+                .arg(Path::new(REPO).join("scripts/tansu.sh"))
+                .arg("stop")
+                .arg(&*dir)
+                .status();
+        }
+    }
+}
+
+/// One run of one measurement.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    /// Outputs per second from the first output to the last.
+    rate: f64,
+    /// Seconds from the start of the process (or copy loop) to the last output.
+    wall: f64,
+    /// Seconds from the start to the first output (start-up, group join).
+    startup: f64,
+    /// Peak resident set of the process, KiB (0 when not measured).
+    hwm_kib: u64,
+}
+
+fn run(opts: &Opts, brokers: &str, work: &Path) -> Result<()> {
+    let example = std::fs::read_to_string(Path::new(REPO).join("examples/kazakhstan-eu.jsonl"))?;
+    let example: serde_json::Value = serde_json::from_str(example.lines().next().context("empty example")?)?;
+    let n = opts.articles;
+    let articles: Vec<(String, Vec<u8>)> = (0..n)
+        .map(|i| {
+            let mut a = example.clone();
+            let id = format!("bench-{i:06}");
+            a["id"] = serde_json::Value::String(id.clone());
+            (id, serde_json::to_vec(&a).unwrap())
+        })
+        .collect();
+    let file = work.join("articles.jsonl");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&file)?);
+        for (_, v) in &articles {
+            f.write_all(v)?;
+            f.write_all(b"\n")?;
+        }
+    }
+    let bytes: usize = articles.iter().map(|(_, v)| v.len()).sum();
+    eprintln!(
+        "{n} articles ({} bytes each), {} partitions, {} repeats, {} cores, load average {}",
+        bytes / n,
+        opts.partitions,
+        opts.repeats,
+        std::thread::available_parallelism().map_or(1, |c| c.get()),
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
+    );
+
+    let mut enrich = Vec::new();
+    let mut kafka = Vec::new();
+    let mut copy = Vec::new();
+    for r in 0..opts.repeats {
+        let e = measure_enrich(&file, n)?;
+        eprintln!("[{r}] newsflow enrich: {}", show(&e));
+        enrich.push(e);
+
+        let topics = BenchTopics::new(r);
+        topics.create(brokers, opts.partitions)?;
+        produce_all(brokers, &topics.raw, &articles)?;
+        let k = measure_run(brokers, &topics, n)?;
+        eprintln!("[{r}] newsflow run:    {}", show(&k));
+        kafka.push(k);
+
+        let c = measure_copy(brokers, &topics, n)?;
+        eprintln!("[{r}] rdkafka copy:    {}", show(&c));
+        copy.push(c);
+    }
+    let med = |v: &[Sample], f: fn(&Sample) -> f64| median(v.iter().map(f).collect());
+    let (e_rate, k_rate, c_rate) = (
+        med(&enrich, |s| s.rate),
+        med(&kafka, |s| s.rate),
+        med(&copy, |s| s.rate),
+    );
+
+    let topics = BenchTopics::new(opts.repeats);
+    topics.create(brokers, opts.partitions)?;
+    let target = k_rate / 2.0;
+    let lat = measure_latency(brokers, &topics, &example, target, opts.latency_seconds)?;
+
+    println!();
+    println!(
+        "## kafka_throughput: {n} articles, medians of {} runs",
+        opts.repeats
+    );
+    println!();
+    println!("| path | articles/s (first→last output) | start-up s | wall s | peak RSS MiB |");
+    println!("|---|---|---|---|---|");
+    for (name, v) in [
+        ("`newsflow enrich` (in process, no Kafka)", &enrich),
+        ("`newsflow run` through the broker", &kafka),
+        ("rdkafka consume→produce copy, no processing", &copy),
+    ] {
+        let hwm = med(v, |s| s.hwm_kib as f64);
+        println!(
+            "| {name} | {:.0} | {:.2} | {:.2} | {} |",
+            med(v, |s| s.rate),
+            med(v, |s| s.startup),
+            med(v, |s| s.wall),
+            if hwm > 0.0 {
+                format!("{:.0}", hwm / 1024.0)
+            } else {
+                "-".into()
+            }
+        );
+    }
+    println!();
+    println!(
+        "- `newsflow run` / `newsflow enrich`: {:.3} (Kafka layer cost {:.1}%)",
+        k_rate / e_rate,
+        (1.0 - k_rate / e_rate) * 100.0
+    );
+    println!("- copy ceiling / `newsflow run`: {:.1}x", c_rate / k_rate);
+    println!(
+        "- latency at {:.0} articles/s (half of {:.0}), {} articles over {:.0} s: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (achieved {:.0}/s)",
+        target,
+        k_rate,
+        lat.count,
+        opts.latency_seconds,
+        lat.p50 * 1e3,
+        lat.p99 * 1e3,
+        lat.max * 1e3,
+        lat.achieved_rate
+    );
+    println!(
+        "- peak RSS of `newsflow run` during the latency run: {:.0} MiB",
+        lat.hwm_kib as f64 / 1024.0
+    );
+    Ok(())
+}
+
+fn show(s: &Sample) -> String {
+    format!(
+        "{:.0} articles/s, start-up {:.2} s, wall {:.2} s, peak RSS {} MiB",
+        s.rate,
+        s.startup,
+        s.wall,
+        s.hwm_kib / 1024
+    )
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    }
+}
+
+/// VmHWM (peak resident set) of a live process, KiB.
+fn vm_hwm(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Arrival times of outputs: the first, the last, and how many came with the first.
+struct Arrivals {
+    start: Instant,
+    first: Option<(Instant, usize)>,
+    last: Option<Instant>,
+}
+
+impl Arrivals {
+    fn new(start: Instant) -> Arrivals {
+        Arrivals {
+            start,
+            first: None,
+            last: None,
+        }
+    }
+
+    fn saw(&mut self, count_so_far: usize) {
+        let now = Instant::now();
+        if self.first.is_none() {
+            self.first = Some((now, count_so_far));
+        }
+        self.last = Some(now);
+    }
+
+    fn sample(&self, total: usize, hwm_kib: u64) -> Result<Sample> {
+        let (first, at_first) = self.first.context("no output arrived")?;
+        let last = self.last.unwrap();
+        let span = (last - first).as_secs_f64();
+        if span <= 0.0 || total <= at_first {
+            bail!("all outputs arrived at once: use more --articles");
+        }
+        Ok(Sample {
+            rate: (total - at_first) as f64 / span,
+            wall: (last - self.start).as_secs_f64(),
+            startup: (first - self.start).as_secs_f64(),
+            hwm_kib,
+        })
+    }
+}
+
+/// `newsflow enrich FILE`, counting output lines as they arrive.
+fn measure_enrich(file: &Path, n: usize) -> Result<Sample> {
+    let start = Instant::now();
+    let mut child = Command::new(NEWSFLOW)
+        .arg("enrich")
+        .arg(file)
+        .env("NEWSFLOW_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("starting newsflow enrich")?;
+    let pid = child.id();
+    let mut out = child.stdout.take().unwrap();
+    let mut arrivals = Arrivals::new(start);
+    let mut lines = 0usize;
+    let mut hwm = 0;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let got = out.read(&mut buf)?;
+        if got == 0 {
+            break;
+        }
+        lines += buf[..got].iter().filter(|b| **b == b'\n').count();
+        arrivals.saw(lines);
+        hwm = hwm.max(vm_hwm(pid));
+    }
+    let status = child.wait()?;
+    if !status.success() || lines != n {
+        bail!("newsflow enrich: {status}, {lines} lines for {n} articles");
+    }
+    arrivals.sample(n, hwm)
+}
+
+struct BenchTopics {
+    raw: String,
+    enriched: String,
+    relations: String,
+    dlq: String,
+    copy: String,
+    group: String,
+}
+
+impl BenchTopics {
+    fn new(round: usize) -> BenchTopics {
+        let tag = format!("{}-{round}", std::process::id());
+        BenchTopics {
+            raw: format!("bench-raw-{tag}"),
+            enriched: format!("bench-enriched-{tag}"),
+            relations: format!("bench-relations-{tag}"),
+            dlq: format!("bench-dlq-{tag}"),
+            copy: format!("bench-copy-{tag}"),
+            group: format!("bench-group-{tag}"),
+        }
+    }
+
+    fn create(&self, brokers: &str, partitions: i32) -> Result<()> {
+        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+            .set("bootstrap.servers", brokers)
+            .create()
+            .context("admin client")?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let topics: Vec<NewTopic> = [
+            (&self.raw, partitions),
+            (&self.enriched, partitions),
+            (&self.relations, partitions),
+            (&self.dlq, 1),
+            (&self.copy, partitions),
+        ]
+        .into_iter()
+        .map(|(t, p)| NewTopic::new(t, p, TopicReplication::Fixed(1)))
+        .collect();
+        let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+        for r in rt.block_on(admin.create_topics(&topics, &opts))? {
+            r.map_err(|(t, e)| anyhow::anyhow!("creating topic {t}: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// newsflow's client settings pointed at these topics; also used by the copy.
+    fn config(&self, brokers: &str) -> Config {
+        let mut c = Config::default();
+        c.brokers = brokers.into();
+        c.group_id = self.group.clone();
+        c.topics.input = self.raw.clone();
+        c.topics.enriched = self.enriched.clone();
+        c.topics.relations = self.relations.clone();
+        c.topics.dlq = self.dlq.clone();
+        c
+    }
+
+    fn run_args(&self, brokers: &str, metrics_listen: &str) -> Vec<String> {
+        [
+            "run",
+            "--brokers",
+            brokers,
+            "--group-id",
+            &self.group,
+            "--input-topic",
+            &self.raw,
+            "--enriched-topic",
+            &self.enriched,
+            "--relations-topic",
+            &self.relations,
+            "--dlq-topic",
+            &self.dlq,
+            "--metrics-listen",
+            metrics_listen,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+}
+
+fn client(props: &std::collections::BTreeMap<String, String>) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    for (k, v) in props {
+        c.set(k, v);
+    }
+    c
+}
+
+/// Produces every article to `topic` and waits until the broker has them all.
+fn produce_all(brokers: &str, topic: &str, articles: &[(String, Vec<u8>)]) -> Result<()> {
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("linger.ms", "20")
+        .set("enable.idempotence", "true")
+        .create()?;
+    for (id, value) in articles {
+        let mut rec = BaseRecord::to(topic).key(id.as_bytes()).payload(value.as_slice());
+        loop {
+            match producer.send(rec) {
+                Ok(()) => break,
+                Err((e, back)) => {
+                    if e.rdkafka_error_code() != Some(rdkafka::types::RDKafkaErrorCode::QueueFull) {
+                        bail!("producing the articles: {e}");
+                    }
+                    producer.poll(Duration::from_millis(10));
+                    rec = back;
+                }
+            }
+        }
+        producer.poll(Duration::ZERO);
+    }
+    producer.flush(Duration::from_secs(60))?;
+    Ok(())
+}
+
+/// Reads `topic` from the beginning on all partitions (assigned, no group
+/// join) until `want` distinct keys arrived, calling `on_key` for each new key.
+fn observe(
+    brokers: &str,
+    topic: &str,
+    want: usize,
+    timeout: Duration,
+    stop: &AtomicBool,
+    mut on_key: impl FnMut(&[u8], usize),
+) -> Result<usize> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", format!("bench-observer-{}", std::process::id()))
+        .set("enable.auto.commit", "false")
+        .set("fetch.wait.max.ms", "10")
+        .create()?;
+    let parts: Vec<i32> = {
+        let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
+        md.topics()[0].partitions().iter().map(|p| p.id()).collect()
+    };
+    let mut tpl = TopicPartitionList::new();
+    for p in parts {
+        tpl.add_partition_offset(topic, p, Offset::Beginning)?;
+    }
+    consumer.assign(&tpl)?;
+    drop(tpl);
+    let deadline = Instant::now() + timeout;
+    let mut seen = std::collections::HashSet::new();
+    while seen.len() < want && !stop.load(Ordering::Relaxed) {
+        if Instant::now() > deadline {
+            bail!(
+                "{topic}: only {} of {want} records within {timeout:?}",
+                seen.len()
+            );
+        }
+        match consumer.poll(Duration::from_millis(50)) {
+            Some(Ok(m)) => {
+                let key = m.key().unwrap_or_default().to_vec();
+                if seen.insert(key.clone()) {
+                    on_key(&key, seen.len());
+                }
+            }
+            Some(Err(e)) => eprintln!("observer: {e}"),
+            None => {}
+        }
+    }
+    Ok(seen.len())
+}
+
+/// A `newsflow run` child, stopped with SIGTERM when dropped.
+struct RunChild(Child);
+
+impl RunChild {
+    fn spawn(args: &[String]) -> Result<RunChild> {
+        let child = Command::new(NEWSFLOW)
+            .args(args)
+            .env("NEWSFLOW_CONSUMER__SESSION_TIMEOUT_MS", "3000")
+            .env("NEWSFLOW_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting newsflow run")?;
+        Ok(RunChild(child))
+    }
+}
+
+impl Drop for RunChild {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(40);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `newsflow run` on a backlog of `n` articles, until all `n` enriched records are out.
+fn measure_run(brokers: &str, topics: &BenchTopics, n: usize) -> Result<Sample> {
+    let start = Instant::now();
+    let child = RunChild::spawn(&topics.run_args(brokers, "127.0.0.1:0"))?;
+    let pid = child.0.id();
+    let mut arrivals = Arrivals::new(start);
+    let stop = AtomicBool::new(false);
+    let got = observe(
+        brokers,
+        &topics.enriched,
+        n,
+        Duration::from_secs(600),
+        &stop,
+        |_, count| arrivals.saw(count),
+    )?;
+    let hwm = vm_hwm(pid);
+    drop(child);
+    arrivals.sample(got, hwm)
+}
+
+/// The same raw messages copied to another topic by a plain rdkafka loop
+/// with newsflow's client settings: consume, produce key/value/headers,
+/// commit once a second. No parsing, no processing.
+fn measure_copy(brokers: &str, topics: &BenchTopics, n: usize) -> Result<Sample> {
+    let mut cfg = topics.config(brokers);
+    cfg.group_id = format!("{}-copy", topics.group);
+    cfg.consumer.insert(
+        "session.timeout.ms".into(),
+        newsflow::config::PropValue::Str("3000".into()),
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let start = Instant::now();
+    let copier = {
+        let stop = Arc::clone(&stop);
+        let (input, output) = (topics.raw.clone(), topics.copy.clone());
+        std::thread::spawn(move || -> Result<()> {
+            let consumer: BaseConsumer = client(&cfg.consumer_properties()).create()?;
+            let producer: BaseProducer = client(&cfg.producer_properties()).create()?;
+            consumer.subscribe(&[&input])?;
+            let mut last_commit = Instant::now();
+            while !stop.load(Ordering::Relaxed) {
+                if let Some(m) = consumer.poll(Duration::from_millis(10)) {
+                    let m = m?;
+                    let mut rec = BaseRecord::to(&output);
+                    if let Some(k) = m.key() {
+                        rec = rec.key(k);
+                    }
+                    if let Some(v) = m.payload() {
+                        rec = rec.payload(v);
+                    }
+                    if let Some(h) = m.headers() {
+                        rec = rec.headers(h.detach());
+                    }
+                    loop {
+                        match producer.send(rec) {
+                            Ok(()) => break,
+                            Err((_, back)) => {
+                                producer.poll(Duration::from_millis(5));
+                                rec = back;
+                            }
+                        }
+                    }
+                    consumer.store_offset_from_message(&m)?;
+                }
+                producer.poll(Duration::ZERO);
+                if last_commit.elapsed() >= Duration::from_secs(1) {
+                    let _ = consumer.commit_consumer_state(CommitMode::Async);
+                    last_commit = Instant::now();
+                }
+            }
+            producer.flush(Duration::from_secs(30))?;
+            Ok(())
+        })
+    };
+    let mut arrivals = Arrivals::new(start);
+    let observed = observe(
+        brokers,
+        &topics.copy,
+        n,
+        Duration::from_secs(600),
+        &AtomicBool::new(false),
+        |_, count| arrivals.saw(count),
+    );
+    stop.store(true, Ordering::Relaxed);
+    copier.join().expect("copy thread panicked")?;
+    arrivals.sample(observed?, 0)
+}
+
+struct Latency {
+    count: usize,
+    p50: f64,
+    p99: f64,
+    max: f64,
+    achieved_rate: f64,
+    hwm_kib: u64,
+}
+
+/// Articles produced one by one at `rate`/s for `seconds` to a running,
+/// ready `newsflow run`; latency = enriched record seen on the output
+/// minus the moment the article was handed to the producer.
+fn measure_latency(
+    brokers: &str,
+    topics: &BenchTopics,
+    example: &serde_json::Value,
+    rate: f64,
+    seconds: f64,
+) -> Result<Latency> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let child = RunChild::spawn(&topics.run_args(brokers, &format!("127.0.0.1:{port}")))?;
+    let pid = child.0.id();
+    wait_ready(port, Duration::from_secs(60))?;
+
+    let count = ((rate * seconds) as usize).max(100);
+    let sent: Arc<Mutex<HashMap<Vec<u8>, Instant>>> = Arc::new(Mutex::new(HashMap::new()));
+    let latencies = Arc::new(Mutex::new(Vec::with_capacity(count)));
+    let observer = {
+        let (brokers, topic) = (brokers.to_owned(), topics.enriched.clone());
+        let (sent, latencies) = (Arc::clone(&sent), Arc::clone(&latencies));
+        std::thread::spawn(move || {
+            observe(
+                &brokers,
+                &topic,
+                count,
+                Duration::from_secs_f64(seconds + 300.0),
+                &AtomicBool::new(false),
+                |key, _| {
+                    let now = Instant::now();
+                    if let Some(t) = sent.lock().unwrap().get(key) {
+                        latencies.lock().unwrap().push((now - *t).as_secs_f64());
+                    }
+                },
+            )
+        })
+    };
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("linger.ms", "0")
+        .set("enable.idempotence", "true")
+        .create()?;
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let start = Instant::now();
+    for i in 0..count {
+        let due = start + interval * i as u32;
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        let mut a = example.clone();
+        let id = format!("lat-{i:06}");
+        a["id"] = serde_json::Value::String(id.clone());
+        let value = serde_json::to_vec(&a)?;
+        sent.lock()
+            .unwrap()
+            .insert(id.clone().into_bytes(), Instant::now());
+        let rec = BaseRecord::to(&topics.raw)
+            .key(id.as_bytes())
+            .payload(value.as_slice());
+        producer.send(rec).map_err(|(e, _)| e)?;
+        producer.poll(Duration::ZERO);
+    }
+    let achieved_rate = count as f64 / start.elapsed().as_secs_f64();
+    producer.flush(Duration::from_secs(30))?;
+    observer.join().expect("observer panicked")?;
+    let hwm_kib = vm_hwm(pid);
+    drop(child);
+    let mut l = std::mem::take(&mut *latencies.lock().unwrap());
+    l.sort_by(f64::total_cmp);
+    let q = |p: f64| l[((l.len() as f64 * p).ceil() as usize).clamp(1, l.len()) - 1];
+    Ok(Latency {
+        count: l.len(),
+        p50: q(0.5),
+        p99: q(0.99),
+        max: *l.last().context("no latency measured")?,
+        achieved_rate,
+        hwm_kib,
+    })
+}
+
+/// Polls `/ready` until it answers 200 (partitions assigned, broker reachable).
+fn wait_ready(port: u16, timeout: Duration) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            let _ = s.write_all(b"GET /ready HTTP/1.0\r\n\r\n");
+            let mut line = String::new();
+            if BufReader::new(s).read_line(&mut line).is_ok() && line.contains(" 200 ") {
+                return Ok(());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    bail!("newsflow run was not ready within {timeout:?}")
+}
