@@ -600,6 +600,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's closure signature
     fn layers_env_and_cli_over_file() {
         let dir = std::env::temp_dir().join(format!("newsflow-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
