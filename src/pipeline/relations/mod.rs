@@ -120,7 +120,7 @@ pub fn extract(
                 from_match(text, view, &titles, &pat.def, &m, &mut cands);
             }
         }
-        if lang == "en" {
+        if lang == "en" || (lang != "fr" && looks_english(view)) {
             if let Some(clf) = &models.classifier {
                 for p in clf.predict(view) {
                     let (s, o) = (&view.args[p.subject], &view.args[p.object]);
@@ -141,6 +141,24 @@ pub fn extract(
     let relations = finish(cands, entities);
     let events = events::events(&relations);
     (relations, events)
+}
+
+/// English function words, to run the English classifier on English
+/// sentences of an article whose language was not detected as English (a
+/// one-sentence article is often too short for trigram detection).
+const ENGLISH: &[&str] = &[
+    "the", "of", "and", "to", "in", "is", "was", "for", "with", "on", "that", "by", "as", "at", "from",
+    "his", "her", "it", "be", "are", "has", "said", "who", "he", "she", "were", "had", "have", "which",
+];
+const FRENCH: &[&str] = &[
+    "le", "la", "les", "des", "du", "de", "et", "est", "dans", "pour", "avec", "sur", "au", "qui", "que",
+    "une", "un",
+];
+
+fn looks_english(view: &SentenceView) -> bool {
+    let count = |list: &[&str]| view.norm.iter().filter(|w| list.contains(&w.as_str())).count();
+    let en = count(ENGLISH);
+    en >= 2 && en > count(FRENCH)
 }
 
 /// A relation before entity ids are resolved.
