@@ -1,0 +1,108 @@
+//! Faults a real broker cannot produce on demand, on librdkafka's mock
+//! cluster: produce requests failing with retriable errors, and the broker
+//! going down and coming back. Transient errors are retried, never dead-
+//! lettered, nothing is lost, and the pipeline recovers on its own.
+#![cfg(feature = "kafka")]
+
+mod support;
+
+use newsflow::observability::Health;
+use newsflow::pipeline::{Article, Pipeline, Stages};
+use newsflow::stream::produce::Provenance;
+use newsflow::stream::runtime::{self, Options, Source};
+use newsflow::stream::worker::EnrichFn;
+use rdkafka::mocking::MockCluster;
+use rdkafka::types::RDKafkaApiKey;
+use rdkafka::types::RDKafkaRespErr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::*;
+
+#[test]
+fn request_errors_and_broker_down_lose_nothing() {
+    let mock = MockCluster::new(1).expect("mock cluster");
+    let brokers = mock.bootstrap_servers();
+    let t = Topics::new("faults");
+    for topic in [&t.raw, &t.enriched, &t.relations, &t.dlq] {
+        mock.create_topic(topic, 2, 1).unwrap();
+    }
+    let p = TestProducer::new(&brokers);
+    for i in 0..300 {
+        let id = format!("f{i:04}");
+        p.send(
+            &t.raw,
+            Some(i % 2),
+            Some(id.as_bytes()),
+            Some(&article(&id, "Tokaïev à Astana.")),
+            &[],
+        );
+    }
+    p.flush();
+
+    let pipeline = Pipeline::load().unwrap();
+    let enrich: Arc<EnrichFn> = Arc::new(move |a: &Article| pipeline.enrich(a, Stages::ALL));
+    let mut config = t.config(&brokers);
+    config.processing.max_in_flight_per_partition = 50;
+    // The mock cluster's idempotent-producer bookkeeping counts a batch it
+    // failed on purpose as written, so the retry is acknowledged as a
+    // duplicate and dropped (a mock artefact, not broker behaviour): test
+    // the retry path with plain retries.
+    config.producer.insert(
+        "enable.idempotence".into(),
+        newsflow::config::PropValue::Str("false".into()),
+    );
+    let health = Arc::new(Health::new());
+    let shutdown = Arc::new(AtomicBool::new(false));
+    // Produce requests fail (retriable) before the runtime even starts.
+    mock.request_errors(
+        RDKafkaApiKey::Produce,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION; 20],
+    );
+    let opts = Options {
+        config,
+        enrich,
+        provenance: Provenance::default(),
+        health: Arc::clone(&health),
+        shutdown: Arc::clone(&shutdown),
+    };
+    let handle = std::thread::spawn(move || runtime::run(opts, Source::Live, None));
+
+    let first = count_keys(&brokers, &[&t.enriched], Duration::from_secs(60), |c| {
+        c.len() >= 100
+    });
+    assert!(
+        first.len() >= 100,
+        "no progress through produce errors: {}",
+        first.len()
+    );
+
+    // The broker goes down mid-stream, then comes back.
+    mock.broker_down(1).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while health.readiness().broker_reachable && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!health.is_ready(), "not ready while the broker is down");
+    std::thread::sleep(Duration::from_secs(2));
+    mock.broker_up(1).unwrap();
+
+    let all = count_keys(&brokers, &[&t.enriched, &t.dlq], Duration::from_secs(90), |c| {
+        c.len() >= 300
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !health.is_ready() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(health.is_ready(), "ready again once the broker is back");
+    shutdown.store(true, Ordering::SeqCst);
+    handle.join().unwrap().expect("clean stop");
+    let missing: Vec<String> = (0..300)
+        .map(|i| format!("f{i:04}"))
+        .filter(|k| !all.contains_key(k))
+        .take(5)
+        .collect();
+    assert!(missing.is_empty(), "lost: {missing:?}");
+    let dlq = count_keys(&brokers, &[&t.dlq], Duration::from_secs(2), |_| false);
+    assert!(dlq.is_empty(), "transient errors must never dead-letter: {dlq:?}");
+}
