@@ -118,12 +118,15 @@ impl Pipeline {
         let mut ran = Vec::new();
         let started = Instant::now();
         let (text, title, boilerplate, metadata) = if stages.clean {
+            // `text` wins when both are given (the scraper already chose the text).
             let input = match (&article.text, &article.html) {
                 (Some(text), _) if !text.trim().is_empty() => clean::clean_text(text),
-                _ => {
+                (_, Some(html)) => clean::clean_html(html),
+                (Some(text), None) => clean::clean_text(text),
+                (None, None) => {
                     return Err(PipelineError::Stage {
                         stage: "clean",
-                        message: "HTML input is not supported yet: send `text`".into(),
+                        message: "article has neither `text` nor `html`".into(),
                     })
                 }
             };
@@ -136,10 +139,18 @@ impl Pipeline {
                 input.metadata,
             )
         } else {
-            let text = article.text.clone().ok_or_else(|| PipelineError::Stage {
-                stage: "clean",
-                message: "without the clean stage the article needs a `text` field".into(),
-            })?;
+            // Without the clean stage, text passes unchanged; HTML becomes its
+            // plain visible text (no boilerplate judgement).
+            let text = match (&article.text, &article.html) {
+                (Some(text), _) => text.clone(),
+                (None, Some(html)) => clean::html_to_text(html),
+                (None, None) => {
+                    return Err(PipelineError::Stage {
+                        stage: "clean",
+                        message: "article has neither `text` nor `html`".into(),
+                    })
+                }
+            };
             (text, article.title.clone(), Vec::new(), Default::default())
         };
         let lang = article.lang.as_deref().and_then(language::normalize_hint);

@@ -1,76 +1,112 @@
-//! Stage `clean`: from scraped text or HTML to the article's own text.
+//! Stage `clean`: from scraped text or HTML to the article's own text, whole
+//! and in order, plus what was removed and why.
 //!
-//! This first version does text hygiene only (Unicode NFC, invisible
-//! characters, whitespace). Boilerplate classification and HTML main-content
-//! extraction are issue #3.
+//! * [`clean_text`]: scraped text, one block per line or paragraph: an
+//!   article as a scraper delivered it, or a whole page's visible text with
+//!   menus and footers. Every line is judged by [`text`] (phrase rules in
+//!   every WordPress locale plus multilingual credit/ad/cookie/share/
+//!   related/label rules, position rules, main-region detection); the title
+//!   is kept apart.
+//! * [`clean_html`]: main-content extraction ([`html`]), metadata from meta
+//!   tags, Open Graph and JSON-LD, then the same line rules over the
+//!   extracted text so comment forms and share bars that slip through go.
+//! * [`html_to_text`]: plain visible text, no boilerplate judgement.
+//!
+//! Offsets of [`BoilerplateBlock`]s are Unicode code point offsets, end
+//! exclusive: into the input string for text input; for HTML input, into
+//! [`Cleaned::extracted`] (the text the HTML extractor returned, before the
+//! line rules), since the removed lines of an HTML page have no contiguous
+//! span in its markup.
 
 pub mod eval;
 pub mod html;
+pub mod hygiene;
+pub mod patterns;
+pub mod text;
 
 pub use html::html_to_text;
 
 use crate::pipeline::record::{BoilerplateBlock, PageMetadata};
-use unicode_normalization::UnicodeNormalization;
+use patterns::{normalize as normalize_words, Kind, PhraseMatcher};
 
 /// Result of the clean stage.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Cleaned {
+    /// The article's own text: paragraphs separated by a blank line, lines
+    /// of one paragraph (list items, verse) by a newline.
     pub text: String,
     pub title: Option<String>,
+    /// What was removed, in input order, adjacent lines of one kind merged.
     pub boilerplate: Vec<BoilerplateBlock>,
     pub metadata: PageMetadata,
+    /// For HTML input: the main-content text the extractor returned (one
+    /// block per line), which `boilerplate` offsets index. `None` for text.
+    pub extracted: Option<String>,
 }
 
-/// Cleans scraped text (one block per line or paragraph).
+/// Cleans scraped text (one block per line or paragraph): an article as a
+/// scraper delivered it, or the visible text of a whole page with its
+/// menus and footers; both go through the same rules (main-region
+/// detection leaves a bare article whole).
 pub fn clean_text(input: &str) -> Cleaned {
+    let c = text::classify(input, text::Mode::Page, true);
     Cleaned {
-        text: normalize(input),
+        text: c.body,
+        title: c.title,
+        boilerplate: c.boilerplate,
         ..Cleaned::default()
     }
 }
 
-/// Cleans an HTML page.
+/// Cleans an HTML page: main content, metadata, then the line rules.
 pub fn clean_html(input: &str) -> Cleaned {
-    clean_text(&html_to_text(input))
+    let page = html::extract(input);
+    let mut lines = text::split_lines(&page.text);
+    // The extractor often repeats the headline as the first line; it is the
+    // title, not body (and not boilerplate either).
+    let mut first = 0;
+    if let (Some(t), Some(l)) = (page.title.as_deref(), lines.first()) {
+        if normalize_words(t, false) == l.norm {
+            first = 1;
+        }
+    }
+    let c = text::classify_lines(&mut lines[first..], text::Mode::Article, false);
+    Cleaned {
+        text: c.body,
+        title: page
+            .title
+            .or_else(|| (first == 1).then(|| lines[0].clean.clone())),
+        boilerplate: c.boilerplate,
+        metadata: page.metadata,
+        extracted: Some(page.text),
+    }
 }
 
-/// Whether any line of `text` is WordPress comment-form text.
-pub fn has_comment_form(text: &str) -> bool {
-    text.lines().any(|l| {
-        let l = l.to_lowercase();
-        l.contains("leave a reply") || l.contains("laisser un commentaire")
-    })
-}
-
-/// Removes characters that are never content (soft hyphens, zero-width
-/// marks, BOM), applies NFC and tidies whitespace while keeping paragraph
-/// breaks.
+/// Normalises text without boilerplate judgement: hygiene on every line,
+/// blank lines between paragraphs kept (used when the clean stage is off
+/// but the text still needs to be readable, and by tests).
 pub fn normalize(input: &str) -> String {
-    let nfc: String = input
-        .chars()
-        .filter(|c| {
-            !matches!(
-                c,
-                '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}'
-            )
-        })
-        .nfc()
-        .collect();
-    let mut out = String::with_capacity(nfc.len());
-    let mut blank_run = 0usize;
-    for line in nfc.lines() {
-        let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
-        if line.is_empty() {
-            blank_run += 1;
-            continue;
-        }
+    let mut out = String::with_capacity(input.len());
+    for line in text::split_lines(input) {
         if !out.is_empty() {
-            out.push_str(if blank_run > 0 { "\n\n" } else { "\n" });
+            out.push_str(if line.blank_before { "\n\n" } else { "\n" });
         }
-        blank_run = 0;
-        out.push_str(&line);
+        out.push_str(&line.clean);
     }
     out
+}
+
+/// Whether any line of `text` is comment-form or comment-section text (in
+/// any WordPress locale): used by `eval clean` to count pages where it
+/// survived.
+pub fn has_comment_form(text: &str) -> bool {
+    let m = PhraseMatcher::shared();
+    text.lines().any(|l| {
+        let norm = normalize_words(l, false);
+        // One-word UI strings ("Comment", "Reply", "Name") are too ambiguous
+        // inside kept text to count as a surviving form.
+        norm.contains(' ') && m.classify(&norm) == Some(Kind::CommentForm)
+    })
 }
 
 #[cfg(test)]
@@ -78,8 +114,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hygiene() {
+    fn normalize_text_keeps_paragraphs() {
         assert_eq!(normalize("  a\u{00AD}b  c \n\n\n d\u{200B}"), "ab c\n\nd");
-        assert_eq!(normalize("e\u{0301}"), "\u{00E9}");
+        assert_eq!(normalize("e\u{0301}\nf"), "\u{00E9}\nf");
+    }
+
+    #[test]
+    fn comment_form_detection() {
+        assert!(has_comment_form("Body.\nLeave a Reply\n"));
+        assert!(has_comment_form("Votre adresse e-mail ne sera pas publiée."));
+        assert!(!has_comment_form("He left a reply on the forum and a comment."));
     }
 }
