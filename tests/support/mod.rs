@@ -89,9 +89,11 @@ impl Topics {
 
     /// The same settings as a `newsflow::config::Config` for in-process runs.
     pub fn config(&self, brokers: &str) -> newsflow::config::Config {
-        let mut c = newsflow::config::Config::default();
-        c.brokers = brokers.into();
-        c.group_id = self.group.clone();
+        let mut c = newsflow::config::Config {
+            brokers: brokers.into(),
+            group_id: self.group.clone(),
+            ..Default::default()
+        };
         c.topics.input = self.raw.clone();
         c.topics.enriched = self.enriched.clone();
         c.topics.relations = self.relations.clone();
