@@ -9,7 +9,8 @@ use newsflow::pipeline::entities::{self, EntityModels};
 use newsflow::pipeline::linking::Gazetteer;
 use newsflow::pipeline::{clean, tokens};
 
-/// The bench text: `NEWSFLOW_BENCH_TEXT` (a file) if set, else the example article.
+/// The bench text: `NEWSFLOW_BENCH_TEXT` (a file; articles separated by blank
+/// lines) if set, else the example article.
 fn bench_text() -> String {
     if let Ok(path) = std::env::var("NEWSFLOW_BENCH_TEXT") {
         return std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
@@ -23,16 +24,43 @@ fn bench(c: &mut Criterion) {
     let models = EntityModels::load().unwrap();
     let gaz = Gazetteer::load().unwrap();
     let text = bench_text();
-    let n_tokens = tokens::analyze(&text, "fr").tokens.len() as u64;
+    // One article per paragraph (blank-line separated), as the stage sees them.
+    let articles: Vec<&str> = text.split("\n\n").filter(|a| !a.trim().is_empty()).collect();
+    let n_tokens: u64 = articles
+        .iter()
+        .map(|a| tokens::analyze(a, "fr").tokens.len() as u64)
+        .sum();
+    eprintln!("{} articles, {n_tokens} tokens", articles.len());
     let mut g = c.benchmark_group("entities");
     g.throughput(Throughput::Elements(n_tokens));
+    g.sample_size(20);
     g.bench_function("stage", |b| {
         b.iter(|| {
-            let doc = tokens::analyze(&text, "fr");
-            entities::extract(&text, &doc, "fr", &models, &gaz)
+            articles
+                .iter()
+                .map(|a| {
+                    let doc = tokens::analyze(a, "fr");
+                    entities::extract(a, &doc, "fr", &models, &gaz).len()
+                })
+                .sum::<usize>()
         })
     });
-    g.bench_function("tokenize", |b| b.iter(|| tokens::analyze(&text, "fr")));
+    g.bench_function("gazetteer", |b| {
+        b.iter(|| {
+            articles
+                .iter()
+                .map(|a| gaz.find(a, &tokens::analyze(a, "fr")).len())
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("tokenize", |b| {
+        b.iter(|| {
+            articles
+                .iter()
+                .map(|a| tokens::analyze(a, "fr").tokens.len())
+                .sum::<usize>()
+        })
+    });
     g.finish();
 }
 

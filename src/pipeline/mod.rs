@@ -94,13 +94,18 @@ impl PipelineError {
 }
 
 /// The loaded models and gazetteers; built once, shared by all workers.
-#[derive(Debug, Default)]
-pub struct Pipeline {}
+#[derive(Debug)]
+pub struct Pipeline {
+    /// Tagger and gazetteer of the `entities` stage.
+    pub entities: entities::EntityStage,
+}
 
 impl Pipeline {
     /// Loads the models shipped in the binary.
     pub fn load() -> anyhow::Result<Pipeline> {
-        Ok(Pipeline {})
+        Ok(Pipeline {
+            entities: entities::EntityStage::load()?,
+        })
     }
 
     /// `name=version` of every model and gazetteer this pipeline loaded,
@@ -108,7 +113,7 @@ impl Pipeline {
     /// (`newsflow-model-versions`). A stage that loads a model adds its
     /// entry here; empty while no stage uses one.
     pub fn model_versions(&self) -> String {
-        let versions: Vec<String> = Vec::new();
+        let versions: Vec<String> = vec![self.entities.version().to_string()];
         versions.join(",")
     }
 
@@ -153,7 +158,16 @@ impl Pipeline {
             };
             (text, article.title.clone(), Vec::new(), Default::default())
         };
-        let lang = article.lang.as_deref().and_then(language::normalize_hint);
+        // The hint wins; otherwise the cleaned text says.
+        let lang = language::resolve(article.lang.as_deref(), &text);
+        let mut found = Vec::new();
+        if stages.entities {
+            let t = Instant::now();
+            let (_doc, ents) = self.entities.run(&text, lang.as_deref().unwrap_or("xx"));
+            found = ents;
+            timings.push(("entities", t.elapsed()));
+            ran.push("entities");
+        }
         Ok(EnrichedRecord {
             id: article.id.clone(),
             text,
@@ -161,7 +175,7 @@ impl Pipeline {
             lang,
             metadata,
             boilerplate,
-            entities: Vec::new(),
+            entities: found,
             relations: Vec::new(),
             events: Vec::new(),
             stages: ran,

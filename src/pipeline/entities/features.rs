@@ -42,8 +42,13 @@ fn step(h: u64, v: u64) -> u64 {
 
 /// Hash of a string (FNV-1a over bytes).
 pub fn hash_str(s: &str) -> u64 {
+    hash_str_bytes(s.as_bytes())
+}
+
+/// FNV-1a over bytes.
+pub fn hash_str_bytes(bytes: &[u8]) -> u64 {
     let mut h = 0xcbf2_9ce4_8422_2325u64;
-    for b in s.bytes() {
+    for &b in bytes {
         h = step(h, u64::from(b));
     }
     h

@@ -158,3 +158,46 @@ pub fn extract(
     let spans = models.tag_document(text, doc, &gaz_tags, lang);
     document::build(text, doc, lang, &spans, &matches, gazetteer)
 }
+
+/// What the pipeline holds for this stage: the tagger and the gazetteer,
+/// loaded once and shared read-only by all workers.
+pub struct EntityStage {
+    pub models: EntityModels,
+    pub gazetteer: Gazetteer,
+    version: String,
+}
+
+impl std::fmt::Debug for EntityStage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EntityStage")
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EntityStage {
+    /// Loads the embedded model and gazetteer (a fraction of a second).
+    pub fn load() -> anyhow::Result<EntityStage> {
+        let models = EntityModels::load()?;
+        let gazetteer = Gazetteer::load().context("loading the gazetteer")?;
+        let version = format!("ner={:016x}", features::hash_str_bytes(EMBEDDED_MODEL));
+        Ok(EntityStage {
+            models,
+            gazetteer,
+            version,
+        })
+    }
+
+    /// `ner=<hash of the model file>`, for provenance headers.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Tokenises `text` and extracts its entities. The document is returned
+    /// too: the relations stage works on the same tokens.
+    pub fn run(&self, text: &str, lang: &str) -> (Document, Vec<Entity>) {
+        let doc = crate::pipeline::tokens::analyze(text, lang);
+        let entities = extract(text, &doc, lang, &self.models, &self.gazetteer);
+        (doc, entities)
+    }
+}
