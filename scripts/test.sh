@@ -10,7 +10,8 @@
 #   points at one; the Kafka tests (tests/kafka_*.rs) read that variable.
 # - The broker is stopped by PID on exit, also when a test fails.
 #
-# Extra arguments go to `cargo test` (e.g. scripts/test.sh --test kafka_e2e).
+# Without arguments: every target, every test binary even after a failure.
+# With arguments, they replace that: scripts/test.sh --test 'kafka_*'.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,4 +51,8 @@ if [ -z "${NEWSFLOW_TEST_BROKERS:-}" ]; then
     echo "test.sh: Tansu broker on $NEWSFLOW_TEST_BROKERS (pid $NEWSFLOW_TEST_BROKER_PID, log $broker_dir/tansu.log)" >&2
 fi
 
-cargo test --all-targets --locked "$@"
+if [ $# -gt 0 ]; then
+    cargo test --locked "$@"
+else
+    cargo test --all-targets --locked --no-fail-fast
+fi
