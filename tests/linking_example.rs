@@ -45,7 +45,9 @@ fn example_article_exact() {
     let kz = ("Kazakhstan", Some("Q232"));
     let eu = ("European Union", Some("Q458"));
     let europe = ("Europe", Some("Q46"));
-    let want: Vec<(&str, (&str, Option<&str>), bool)> = vec![
+    /// (surface, (canonical name, QID), demonym)
+    type Want<'a> = (&'a str, (&'a str, Option<&'a str>), bool);
+    let want: Vec<Want> = vec![
         ("Kazakhstan", kz, false),
         ("UE", eu, false),
         ("Kazakhstan", kz, false),

@@ -139,7 +139,8 @@ class Builder:
         self.npm = os.path.join(tools, "npm", "node_modules")
         self.py = os.path.join(tools, "py")
         self.entities = {}  # key -> dict
-        self.names = {}  # (surface, key) -> {"flags": set, "langs": set}
+        self.names = {}  # (surface, key) -> {"flags": set, "langs": set, "primary": bool}
+        self.curated_names = set()  # never flagged as common words
 
     # -- helpers --------------------------------------------------------
     def entity(self, key, kind, subtype, qid, name, country="", prior=0):
@@ -151,10 +152,12 @@ class Builder:
         self.entities[key] = e
         return e
 
-    def name(self, surface, key, flags="", lang=""):
+    def name(self, surface, key, flags="", lang="", curated=False):
         surface = clean_surface(surface)
         if not surface:
             return
+        if curated:
+            self.curated_names.add((surface, key))
         slot = self.names.setdefault((surface, key), {"flags": set(), "langs": set(), "primary": False})
         # S (secondary) holds only while no primary source attests the name.
         if "S" not in flags:
@@ -207,7 +210,9 @@ class Builder:
                 key = p["wikidata"]
                 self.entity(key, "LOC", "territory", p["wikidata"], p["nameEn"], p.get("country", ""), 1_000_000)
                 self.name(p["nameEn"], key, "", "en")
-            elif level in ("world", "region", "subregion", "intermediateRegion"):
+            elif level == "world":
+                continue  # "World", "Monde": common words, not a news entity
+            elif level in ("region", "subregion", "intermediateRegion"):
                 key = p["id"]  # M49 code
                 subtype = "continent" if level == "region" else "region"
                 self.entity(key, "LOC", subtype, p["wikidata"], p["nameEn"], "", 2_000_000_000)
@@ -345,7 +350,7 @@ class Builder:
             else:
                 self.entity(key, kind or "LOC", subtype or "region", qid, name, country, 1_000_000)
             for n in filter(None, (x.strip() for x in names.split("|"))):
-                self.name(n, key, "A" if is_abbrev(n) else "", lang)
+                self.name(n, key, "A" if is_abbrev(n) else "", lang, curated=True)
         # organisations.tsv: key  qid  subtype  canonical  names(|)
         for ln, row in read_tsv(os.path.join(cur, "organisations.tsv")):
             if len(row) != 5:
@@ -358,7 +363,7 @@ class Builder:
             else:
                 self.entity(key, "ORG", subtype, qid, canonical, "", 100_000_000)
             for n in filter(None, (x.strip() for x in names.split("|"))):
-                self.name(n, key, "A" if is_abbrev(n) else "", "")
+                self.name(n, key, "A" if is_abbrev(n) else "", "", curated=True)
         # demonyms.tsv handled in load_demonyms (needs to run before countrynames)
 
     def load_city_overrides(self):
@@ -476,7 +481,7 @@ class Builder:
                 if line and not line.startswith("#"):
                     target.add(line.lower())
         for (surface, key), slot in self.names.items():
-            if "A" in slot["flags"] or "D" in slot["flags"]:
+            if "A" in slot["flags"] or "D" in slot["flags"] or (surface, key) in self.curated_names:
                 continue
             low = surface.lower()
             if " " in low or "-" in low:
@@ -497,11 +502,18 @@ class Builder:
                 primary[fold(surface)].add(key)
         drop = []
         for (surface, key), slot in self.names.items():
-            if "S" not in slot["flags"]:
-                continue
-            others = primary.get(fold(surface), set()) - {key}
-            if "W" in slot["flags"] or len(surface) < 5 or others:
-                drop.append((surface, key))
+            flags = slot["flags"]
+            if "S" in flags:
+                others = primary.get(fold(surface), set()) - {key}
+                if "W" in flags or "P" in flags or len(surface) < 5 or others:
+                    drop.append((surface, key))
+            elif "W" in flags:
+                # A common word stays only as the entity's own English name
+                # or a French or English name of it (Nice, Tours, Reading),
+                # not as its name in another language (Suis, Kina, Monde).
+                own = surface == self.entities[key]["name"]
+                if not (own or slot["langs"] & {"en", "fr"}):
+                    drop.append((surface, key))
         for k in drop:
             del self.names[k]
         return len(drop)

@@ -5,6 +5,7 @@
 //! binary: nothing is read from disk at run time.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 use anyhow::{bail, Context};
 
@@ -12,6 +13,32 @@ use crate::pipeline::record::EntityType;
 
 pub(crate) const ENTITIES_TSV: &str = include_str!("../../../data/gazetteer/entities.tsv");
 pub(crate) const NAMES_TSV: &str = include_str!("../../../data/gazetteer/names.tsv");
+
+/// FxHash (the rustc hasher): the keys are a fixed set of short names, so a
+/// fast non-keyed hash is the right trade (collisions only cost a compare).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 
 /// Name flags (bit set), as in the `flags` column of names.tsv.
 pub(crate) mod flag {
@@ -64,16 +91,17 @@ pub(crate) struct NameEntry {
     pub entity: u32,
     pub flags: u8,
     pub langs: u32,
-    /// The surface as curated, for exact-case abbreviations.
+    /// The surface as curated, kept for exact-case abbreviations only
+    /// (empty otherwise: the case rules of other names need only the flags).
     pub surface: Box<str>,
 }
 
 /// Parsed tables: entities, and the names grouped by folded key.
 pub(crate) struct Tables {
     pub entities: Vec<EntityRecord>,
-    /// Folded keys, in group order.
-    pub keys: Vec<String>,
-    /// Entries of each group.
+    /// Folded key (words joined by one space) -> index into `groups`.
+    pub by_key: HashMap<String, u32, FxBuild>,
+    /// The entries sharing each folded key.
     pub groups: Vec<Vec<NameEntry>>,
 }
 
@@ -87,46 +115,50 @@ fn parse_kind(s: &str) -> anyhow::Result<EntityType> {
     })
 }
 
+/// The tab-separated columns of `line`: exactly `N` of them.
+fn columns<'a, const N: usize>(line: &'a str, file: &str, ln: usize) -> anyhow::Result<[&'a str; N]> {
+    let mut cols = [""; N];
+    let mut it = line.split('\t');
+    for c in cols.iter_mut() {
+        *c = it.next().with_context(|| {
+            format!("{file} line {ln}: want {N} columns (rebuild with scripts/build-gazetteer.sh)")
+        })?;
+    }
+    if it.next().is_some() {
+        bail!("{file} line {ln}: more than {N} columns (rebuild with scripts/build-gazetteer.sh)");
+    }
+    Ok(cols)
+}
+
 pub(crate) fn parse(entities_tsv: &str, names_tsv: &str) -> anyhow::Result<Tables> {
-    let mut entities = Vec::new();
-    let mut index: HashMap<&str, u32> = HashMap::new();
+    let mut entities = Vec::with_capacity(8192);
+    let mut index: HashMap<&str, u32, FxBuild> = HashMap::default();
     for (ln, line) in entities_tsv.lines().enumerate() {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let cols: Vec<&str> = line.split('\t').collect();
-        if cols.len() != 7 {
-            bail!(
-                "entities.tsv line {}: want 7 columns, got {} (rebuild with scripts/build-gazetteer.sh)",
-                ln + 1,
-                cols.len()
-            );
-        }
-        let kind = parse_kind(cols[1]).with_context(|| format!("entities.tsv line {}", ln + 1))?;
-        let prior = cols[6]
+        let [key, kind, subtype, qid, name, _country, prior] = columns::<7>(line, "entities.tsv", ln + 1)?;
+        let kind = parse_kind(kind).with_context(|| format!("entities.tsv line {}", ln + 1))?;
+        let prior = prior
             .parse()
             .with_context(|| format!("entities.tsv line {}: bad prior", ln + 1))?;
-        index.insert(cols[0], entities.len() as u32);
+        index.insert(key, entities.len() as u32);
         entities.push(EntityRecord {
             kind,
-            subtype: cols[2].into(),
-            qid: (!cols[3].is_empty()).then(|| cols[3].into()),
-            name: cols[4].into(),
+            subtype: subtype.into(),
+            qid: (!qid.is_empty()).then(|| qid.into()),
+            name: name.into(),
             prior,
         });
     }
-    let mut keys: Vec<String> = Vec::new();
-    let mut groups: Vec<Vec<NameEntry>> = Vec::new();
-    let mut by_key: HashMap<String, usize> = HashMap::new();
+    let mut groups: Vec<Vec<NameEntry>> = Vec::with_capacity(65536);
+    let mut by_key: HashMap<String, u32, FxBuild> =
+        HashMap::with_capacity_and_hasher(65536, FxBuild::default());
     for (ln, line) in names_tsv.lines().enumerate() {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let cols: Vec<&str> = line.split('\t').collect();
-        if cols.len() != 4 {
-            bail!("names.tsv line {}: want 4 columns, got {}", ln + 1, cols.len());
-        }
-        let (surface, key, flags_s, langs_s) = (cols[0], cols[1], cols[2], cols[3]);
+        let [surface, key, flags_s, langs_s] = columns::<4>(line, "names.tsv", ln + 1)?;
         let Some(&entity) = index.get(key) else {
             bail!("names.tsv line {}: unknown entity key `{key}`", ln + 1);
         };
@@ -157,16 +189,20 @@ pub(crate) fn parse(entities_tsv: &str, names_tsv: &str) -> anyhow::Result<Table
         if folded.is_empty() {
             continue;
         }
-        let g = *by_key.entry(folded.clone()).or_insert_with(|| {
-            keys.push(folded);
-            groups.push(Vec::new());
-            groups.len() - 1
-        });
-        groups[g].push(NameEntry {
+        let next = groups.len() as u32;
+        let g = *by_key.entry(folded).or_insert(next);
+        if g == next {
+            groups.push(Vec::with_capacity(1));
+        }
+        groups[g as usize].push(NameEntry {
             entity,
             flags,
             langs,
-            surface: surface.into(),
+            surface: if flags & flag::ABBREV != 0 {
+                surface.into()
+            } else {
+                Box::default()
+            },
         });
     }
     if groups.is_empty() {
@@ -174,7 +210,7 @@ pub(crate) fn parse(entities_tsv: &str, names_tsv: &str) -> anyhow::Result<Table
     }
     Ok(Tables {
         entities,
-        keys,
+        by_key,
         groups,
     })
 }

@@ -20,11 +20,11 @@
 mod data;
 pub mod normalize;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use std::collections::HashMap;
 
 use crate::pipeline::record::EntityType;
 use crate::pipeline::tokens::Document;
-use data::{flag, EntityRecord, NameEntry, Tables};
+use data::{flag, EntityRecord, FxBuild, NameEntry, Tables};
 
 /// A known name found in the text.
 #[derive(Debug, Clone, PartialEq)]
@@ -100,15 +100,28 @@ pub fn stable_id(name: &str, kind: EntityType) -> String {
 
 /// The loaded gazetteer. Built once per process ([`Gazetteer::load`]) and
 /// shared read-only across threads.
+///
+/// Matching is one hash lookup per word: the text is folded into words (the
+/// same folding as the names), and a word that starts some name is extended
+/// to the name lengths that exist for it, longest first. On news text this
+/// is several times faster than an Aho-Corasick automaton over the 40,000
+/// names, and loads in a fraction of the time.
 pub struct Gazetteer {
     entities: Vec<EntityRecord>,
     groups: Vec<Vec<NameEntry>>,
-    /// Folded key -> group, for `link`.
-    by_key: std::collections::HashMap<String, u32>,
-    /// Patterns ` <folded key> ` (one per group, same order): the spaces make
-    /// every hit token-aligned against the folded text, which has a space
-    /// wherever the original has a run of separators.
-    automaton: AhoCorasick,
+    /// Folded key (words joined by one space) -> group.
+    by_key: HashMap<String, u32, FxBuild>,
+    /// Folded first word -> bit n set when some name has n + 1 words.
+    first_words: HashMap<Box<str>, u32, FxBuild>,
+    /// The same for the names that may match a word written in lower case
+    /// (French demonyms): most words of a text are lower case and need only
+    /// this small, cache-resident table.
+    first_words_lower: HashMap<Box<str>, u32, FxBuild>,
+}
+
+thread_local! {
+    /// Folding buffers reused across calls on one thread.
+    static SCRATCH: std::cell::RefCell<(String, Vec<Word>)> = const { std::cell::RefCell::new((String::new(), Vec::new())) };
 }
 
 impl std::fmt::Debug for Gazetteer {
@@ -122,66 +135,71 @@ impl std::fmt::Debug for Gazetteer {
 
 /// One candidate before overlap resolution.
 struct Candidate {
-    start: usize,
-    end: usize,
     entity: u32,
     is_demonym: bool,
     ambiguous: bool,
 }
 
-/// The text folded for matching, with the way back to the original offsets.
-struct Folded {
-    /// ` ` + folded text + ` `; separator runs are one space.
-    text: String,
-    /// For each byte of `text`: the code point offset in the original of the
-    /// character it comes from (for a separator space: of the first separator).
-    cp: Vec<u32>,
-    /// Same, byte offsets.
-    byte: Vec<u32>,
+/// One word of the folded text, with its place in the original.
+#[derive(Debug, Clone, Copy)]
+struct Word {
+    /// Byte span in the folded buffer.
+    fs: u32,
+    fe: u32,
+    /// Code point span in the original text (combining marks included).
+    cs: u32,
+    ce: u32,
+    /// Byte span in the original text.
+    bs: u32,
+    be: u32,
 }
 
-impl Folded {
-    fn new(text: &str) -> Folded {
-        let mut out = String::with_capacity(text.len() + 2);
-        let mut cp = Vec::with_capacity(text.len() + 2);
-        let mut byte = Vec::with_capacity(text.len() + 2);
-        out.push(' ');
-        cp.push(0);
-        byte.push(0);
-        let mut in_sep = true;
-        let mut n = 0u32;
-        for (b, c) in text.char_indices() {
-            match normalize::fold_char(c) {
-                Some('\0') => {}
-                Some(f) => {
-                    in_sep = false;
-                    let mut buf = [0u8; 4];
-                    let s = f.encode_utf8(&mut buf);
-                    out.push_str(s);
-                    for _ in 0..s.len() {
-                        cp.push(n);
-                        byte.push(b as u32);
-                    }
-                }
-                None => {
-                    if !in_sep {
-                        out.push(' ');
-                        cp.push(n);
-                        byte.push(b as u32);
-                        in_sep = true;
-                    }
+/// Folds `text` into `buf` (words joined by one space) and lists the words.
+fn fold_words(text: &str, buf: &mut String, words: &mut Vec<Word>) {
+    buf.clear();
+    words.clear();
+    let mut cur: Option<Word> = None;
+    for (cp, (b, c)) in text.char_indices().enumerate() {
+        let folded = if c.is_ascii() {
+            c.is_ascii_alphanumeric().then(|| c.to_ascii_lowercase())
+        } else {
+            normalize::fold_char(c)
+        };
+        match folded {
+            Some('\0') => {
+                if let Some(w) = cur.as_mut() {
+                    w.ce = cp as u32 + 1;
+                    w.be = (b + c.len_utf8()) as u32;
                 }
             }
-            n += 1;
+            Some(f) => {
+                let w = cur.get_or_insert_with(|| {
+                    if !buf.is_empty() {
+                        buf.push(' ');
+                    }
+                    Word {
+                        fs: buf.len() as u32,
+                        fe: 0,
+                        cs: cp as u32,
+                        ce: 0,
+                        bs: b as u32,
+                        be: 0,
+                    }
+                });
+                buf.push(f);
+                w.fe = buf.len() as u32;
+                w.ce = cp as u32 + 1;
+                w.be = (b + c.len_utf8()) as u32;
+            }
+            None => {
+                if let Some(w) = cur.take() {
+                    words.push(w);
+                }
+            }
         }
-        // A trailing separator run is already one space that maps to its
-        // first character: a match ending on it ends there.
-        if !in_sep {
-            out.push(' ');
-            cp.push(n);
-            byte.push(text.len() as u32);
-        }
-        Folded { text: out, cp, byte }
+    }
+    if let Some(w) = cur.take() {
+        words.push(w);
     }
 }
 
@@ -191,20 +209,28 @@ impl Gazetteer {
     pub fn load() -> anyhow::Result<Gazetteer> {
         let Tables {
             entities,
-            keys,
+            by_key,
             groups,
         } = data::parse(data::ENTITIES_TSV, data::NAMES_TSV)?;
-        let patterns: Vec<String> = keys.iter().map(|k| format!(" {k} ")).collect();
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::ContiguousNFA))
-            .build(&patterns)?;
-        let by_key = keys.into_iter().enumerate().map(|(i, k)| (k, i as u32)).collect();
+        let mut first_words: HashMap<Box<str>, u32, FxBuild> = HashMap::default();
+        let mut first_words_lower: HashMap<Box<str>, u32, FxBuild> = HashMap::default();
+        for (k, &g) in &by_key {
+            let n_words = k.split(' ').count().min(32);
+            let first = k.split(' ').next().unwrap_or_default();
+            *first_words.entry(first.into()).or_default() |= 1 << (n_words - 1);
+            if groups[g as usize]
+                .iter()
+                .any(|e| e.flags & (flag::ABBREV | flag::CAPITALISED) == 0)
+            {
+                *first_words_lower.entry(first.into()).or_default() |= 1 << (n_words - 1);
+            }
+        }
         Ok(Gazetteer {
             entities,
             groups,
             by_key,
-            automaton,
+            first_words,
+            first_words_lower,
         })
     }
 
@@ -230,42 +256,78 @@ impl Gazetteer {
     /// neither at the start of a sentence nor in an all-caps stretch.
     /// `doc` must be the tokenisation of `text` (it gives the sentence starts).
     pub fn find(&self, text: &str, doc: &Document) -> Vec<GazetteerMatch> {
-        let folded = Folded::new(text);
-        let mut cands: Vec<Candidate> = Vec::new();
-        for m in self.automaton.find_overlapping_iter(folded.text.as_str()) {
-            // Inner span, without the delimiting spaces of the pattern.
-            let (fs, fe) = (m.start() + 1, m.end() - 1);
-            let start = folded.cp[fs] as usize;
-            let end = folded.cp[fe] as usize;
-            let (bs, be) = (folded.byte[fs] as usize, folded.byte[fe] as usize);
-            let surface = &text[bs..be];
-            let group = &self.groups[m.pattern().as_usize()];
-            if let Some(c) = self.choose(group, surface, text, bs, be, start, doc) {
-                cands.push(Candidate { start, end, ..c });
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut scratch) => {
+                let (buf, words) = &mut *scratch;
+                self.find_with(text, doc, buf, words)
             }
-        }
-        // Longest leftmost, no overlaps.
-        cands.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
-        let mut out = Vec::new();
-        let mut last_end = 0;
-        for c in cands {
-            if c.start < last_end {
+            // Re-entered on this thread (cannot happen today): fresh buffers.
+            Err(_) => self.find_with(text, doc, &mut String::new(), &mut Vec::new()),
+        })
+    }
+
+    fn find_with(
+        &self,
+        text: &str,
+        doc: &Document,
+        buf: &mut String,
+        words: &mut Vec<Word>,
+    ) -> Vec<GazetteerMatch> {
+        fold_words(text, buf, words);
+        let mut found: Vec<(u32, u32, Candidate)> = Vec::new();
+        let mut i = 0;
+        'words: while i < words.len() {
+            let w = words[i];
+            let lower = text[w.bs as usize..]
+                .chars()
+                .next()
+                .is_some_and(char::is_lowercase);
+            let table = if lower {
+                &self.first_words_lower
+            } else {
+                &self.first_words
+            };
+            let Some(&lengths) = table.get(&buf[w.fs as usize..w.fe as usize]) else {
+                i += 1;
                 continue;
+            };
+            // Longest first; a longer name that fails its case rules gives
+            // way to a shorter one at the same start.
+            let max = (32 - lengths.leading_zeros() as usize).min(words.len() - i);
+            for n in (1..=max).rev() {
+                if lengths & (1 << (n - 1)) == 0 {
+                    continue;
+                }
+                let last = words[i + n - 1];
+                let Some(&g) = self.by_key.get(&buf[w.fs as usize..last.fe as usize]) else {
+                    continue;
+                };
+                let (bs, be) = (w.bs as usize, last.be as usize);
+                let group = &self.groups[g as usize];
+                if let Some(c) = self.choose(group, &text[bs..be], text, bs, be, w.cs as usize, doc) {
+                    found.push((w.cs, last.ce, c));
+                    i += n;
+                    continue 'words;
+                }
             }
-            last_end = c.end;
-            let e = &self.entities[c.entity as usize];
-            out.push(GazetteerMatch {
-                start: c.start,
-                end: c.end,
-                kind: e.kind,
-                qid: e.qid.as_deref().map(str::to_owned),
-                name: e.name.to_string(),
-                subtype: (!e.subtype.is_empty()).then(|| e.subtype.to_string()),
-                is_demonym: c.is_demonym,
-                ambiguous: c.ambiguous,
-            });
+            i += 1;
         }
-        out
+        found
+            .into_iter()
+            .map(|(start, end, c)| {
+                let e = &self.entities[c.entity as usize];
+                GazetteerMatch {
+                    start: start as usize,
+                    end: end as usize,
+                    kind: e.kind,
+                    qid: e.qid.as_deref().map(String::from),
+                    name: String::from(&*e.name),
+                    subtype: (!e.subtype.is_empty()).then(|| String::from(&*e.subtype)),
+                    is_demonym: c.is_demonym,
+                    ambiguous: c.ambiguous,
+                }
+            })
+            .collect()
     }
 
     /// The best entry of a group that the surface may stand for, if any.
@@ -342,8 +404,6 @@ impl Gazetteer {
         // Congos, Georgia): the name alone does not decide.
         let contested = runner_up.is_some_and(|(p, r)| p == primary && r.saturating_mul(10) >= prior);
         Some(Candidate {
-            start: 0,
-            end: 0,
             entity: entry.entity,
             is_demonym: f & flag::DEMONYM != 0,
             ambiguous: ambiguous_flag || contested || f & (flag::COMMON_WORD | flag::PERSON) != 0,
@@ -388,9 +448,9 @@ impl Gazetteer {
                 }
             }
             best.map(|(e, _)| Link {
-                qid: e.qid.as_deref().map(str::to_owned),
-                name: e.name.to_string(),
-                subtype: (!e.subtype.is_empty()).then(|| e.subtype.to_string()),
+                qid: e.qid.as_deref().map(String::from),
+                name: String::from(&*e.name),
+                subtype: (!e.subtype.is_empty()).then(|| String::from(&*e.subtype)),
                 kind: e.kind,
             })
         };
@@ -492,16 +552,24 @@ mod tests {
     }
 
     #[test]
-    fn folded_offsets_map_back() {
-        let text = "À l’ÉGARD de  Bruxelles!";
-        let f = Folded::new(text);
-        assert_eq!(f.text, " a l egard de bruxelles ");
-        assert_eq!(f.cp.len(), f.text.len());
-        let i = f.text.find("bruxelles").unwrap();
-        assert_eq!(f.cp[i], 14);
-        assert_eq!(&text[f.byte[i] as usize..f.byte[i + 9] as usize], "Bruxelles");
-        assert_eq!(Folded::new("").text, " ");
-        assert_eq!(Folded::new("...").text, " ");
+    fn folded_words_map_back() {
+        let text = "À l’ÉGARD de  Bruxelles! Toka\u{0069}\u{0308}ev";
+        let (mut buf, mut words) = (String::new(), Vec::new());
+        fold_words(text, &mut buf, &mut words);
+        assert_eq!(buf, "a l egard de bruxelles tokaiev");
+        assert_eq!(words.len(), 6);
+        let w = words[4];
+        assert_eq!(&buf[w.fs as usize..w.fe as usize], "bruxelles");
+        assert_eq!((w.cs, w.ce), (14, 23));
+        assert_eq!(&text[w.bs as usize..w.be as usize], "Bruxelles");
+        // A trailing combining mark belongs to its word.
+        let w = words[5];
+        assert_eq!(&text[w.bs as usize..w.be as usize], "Toka\u{0069}\u{0308}ev");
+        assert_eq!(w.ce as usize, text.chars().count());
+        fold_words("", &mut buf, &mut words);
+        assert!(buf.is_empty() && words.is_empty());
+        fold_words("...", &mut buf, &mut words);
+        assert!(buf.is_empty() && words.is_empty());
     }
 
     #[test]
