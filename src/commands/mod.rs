@@ -4,11 +4,12 @@
 pub mod check_config;
 pub mod enrich;
 pub mod eval_clean;
-pub mod eval_ner;
 #[cfg(feature = "kafka")]
 pub mod replay;
 #[cfg(feature = "kafka")]
 pub mod run;
+pub mod eval_ner;
+pub mod eval_relations;
 pub mod train_ner;
 pub mod train_relations;
 
@@ -60,6 +61,8 @@ pub enum EvalCommand {
     Clean(eval_clean::Args),
     /// Strict span P/R/F1 of the entity tagger on a CoNLL-style file (token and tag columns, IOB).
     Ner(eval_ner::Args),
+    /// Strict micro P/R/F1 of relations on CoNLL04-format JSON, end to end or given gold entities.
+    Relations(eval_relations::Args),
 }
 
 impl EvalCommand {
@@ -67,6 +70,7 @@ impl EvalCommand {
         match self {
             EvalCommand::Clean(args) => eval_clean::run(args),
             EvalCommand::Ner(args) => eval_ner::run(args),
+            EvalCommand::Relations(args) => eval_relations::run(args),
         }
     }
 }

@@ -98,6 +98,8 @@ impl PipelineError {
 pub struct Pipeline {
     /// Tagger and gazetteer of the `entities` stage.
     pub entities: entities::EntityStage,
+    /// Patterns and the CoNLL04 pair classifier of the `relations` stage.
+    pub relations: relations::RelationModels,
 }
 
 impl Pipeline {
@@ -105,6 +107,7 @@ impl Pipeline {
     pub fn load() -> anyhow::Result<Pipeline> {
         Ok(Pipeline {
             entities: entities::EntityStage::load()?,
+            relations: relations::RelationModels::load()?,
         })
     }
 
@@ -115,6 +118,11 @@ impl Pipeline {
     pub fn model_versions(&self) -> String {
         let versions: Vec<String> = vec![self.entities.version().to_string()];
         versions.join(",")
+    }
+
+    /// Replaces the relation classifier (evaluation of a retrained model).
+    pub fn set_relation_models(&mut self, models: relations::RelationModels) {
+        self.relations = models;
     }
 
     /// Runs the selected stages on one article.
@@ -161,12 +169,20 @@ impl Pipeline {
         // The hint wins; otherwise the cleaned text says.
         let lang = language::resolve(article.lang.as_deref(), &text);
         let mut found = Vec::new();
+        let (mut found_relations, mut found_events) = (Vec::new(), Vec::new());
         if stages.entities {
             let t = Instant::now();
-            let (_doc, ents) = self.entities.run(&text, lang.as_deref().unwrap_or("xx"));
+            let (doc, ents) = self.entities.run(&text, lang.as_deref().unwrap_or("xx"));
             found = ents;
             timings.push(("entities", t.elapsed()));
             ran.push("entities");
+            if stages.relations {
+                let t = Instant::now();
+                (found_relations, found_events) =
+                    relations::extract(&text, &doc, &found, lang.as_deref().unwrap_or("xx"), &self.relations);
+                timings.push(("relations", t.elapsed()));
+                ran.push("relations");
+            }
         }
         Ok(EnrichedRecord {
             id: article.id.clone(),
@@ -176,8 +192,8 @@ impl Pipeline {
             metadata,
             boilerplate,
             entities: found,
-            relations: Vec::new(),
-            events: Vec::new(),
+            relations: found_relations,
+            events: found_events,
             stages: ran,
             pipeline_version: PIPELINE_VERSION,
             extra: article.extra.clone(),

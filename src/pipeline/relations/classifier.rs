@@ -25,7 +25,7 @@ use anyhow::{bail, Context};
 
 /// Bumped whenever features change: a model trained with other features is
 /// refused at load time rather than silently scoring garbage.
-pub const FEATURE_VERSION: u32 = 3;
+pub const FEATURE_VERSION: u32 = 4;
 
 const MAGIC: &[u8; 8] = b"NFRELPC1";
 
@@ -65,9 +65,9 @@ impl Default for TrainConfig {
         TrainConfig {
             epochs: 12,
             learning_rate: 0.2,
-            bits: 20,
+            bits: 18,
             seed: 0x5eed_cafe,
-            threshold: 0.4,
+            threshold: 0.3,
         }
     }
 }
@@ -99,11 +99,12 @@ impl PairClassifier {
     /// Scores every candidate pair of the sentence.
     pub fn score_all(&self, view: &SentenceView) -> Vec<Scored> {
         let mut feats = Vec::with_capacity(128);
+        let cache = ArgCache::new(view);
         candidates(view)
             .into_iter()
             .map(|(s, o, label)| {
                 feats.clear();
-                pair_features(view, s, o, &mut feats);
+                pair_features(view, &cache, s, o, &mut feats);
                 Scored {
                     subject: s,
                     object: o,
@@ -364,8 +365,26 @@ fn collapsed<'v>(view: &'v SentenceView, from: usize, to: usize) -> Vec<&'v str>
     out
 }
 
+/// Per-mention strings, computed once per sentence rather than per pair.
+pub struct ArgCache {
+    words: Vec<String>,
+    class: Vec<Option<&'static str>>,
+}
+
+impl ArgCache {
+    pub fn new(view: &SentenceView) -> ArgCache {
+        let words: Vec<String> = view
+            .args
+            .iter()
+            .map(|a| view.norm_text(a.tokens.clone()))
+            .collect();
+        let class = words.iter().map(|w| lexicon::place_class(w)).collect();
+        ArgCache { words, class }
+    }
+}
+
 /// Hashed features of the ordered pair (subject `s`, object `o`).
-pub fn pair_features(view: &SentenceView, s: usize, o: usize, out: &mut Vec<u64>) {
+pub fn pair_features(view: &SentenceView, cache: &ArgCache, s: usize, o: usize, out: &mut Vec<u64>) {
     let sa = &view.args[s];
     let oa = &view.args[o];
     let forward = sa.tokens.start < oa.tokens.start;
@@ -375,12 +394,12 @@ pub fn pair_features(view: &SentenceView, s: usize, o: usize, out: &mut Vec<u64>
 
     f(&["bias", dir]);
     // The arguments themselves.
-    let s_words = view.norm_text(sa.tokens.clone());
-    let o_words = view.norm_text(oa.tokens.clone());
+    let s_words = cache.words[s].as_str();
+    let o_words = cache.words[o].as_str();
     let s_head = view.norm[sa.tokens.end - 1].as_str();
     let o_head = view.norm[oa.tokens.end - 1].as_str();
-    f(&["sm", &s_words]);
-    f(&["om", &o_words]);
+    f(&["sm", s_words]);
+    f(&["om", o_words]);
     f(&["sh", s_head]);
     f(&["oh", o_head]);
     f(&["sl", bucket(sa.tokens.len().min(4))]);
@@ -391,12 +410,12 @@ pub fn pair_features(view: &SentenceView, s: usize, o: usize, out: &mut Vec<u64>
     for w in &view.norm[oa.tokens.clone()] {
         f(&["ow", w]);
     }
-    if let Some(c) = lexicon::place_class(&s_words) {
+    if let Some(c) = cache.class[s] {
         f(&["sc", c]);
     }
-    if let Some(c) = lexicon::place_class(&o_words) {
+    if let Some(c) = cache.class[o] {
         f(&["oc", c]);
-        if let Some(sc) = lexicon::place_class(&s_words) {
+        if let Some(sc) = cache.class[s] {
             f(&["scoc", sc, c, dir]);
         }
     }
@@ -421,8 +440,11 @@ pub fn pair_features(view: &SentenceView, s: usize, o: usize, out: &mut Vec<u64>
         f(&["bb", pair[0], pair[1], dir]);
     }
     if between.len() <= 5 {
-        let seq = between.join(" ");
-        f(&["bs", &seq, dir]);
+        let mut parts = Vec::with_capacity(between.len() + 2);
+        parts.push("bs");
+        parts.extend(between.iter().copied());
+        parts.push(dir);
+        f(&parts);
     }
     let mut counts = [0usize; 4];
     for a in view
@@ -497,9 +519,10 @@ pub fn pair_features(view: &SentenceView, s: usize, o: usize, out: &mut Vec<u64>
 
 /// Turns one sentence into training pairs (gold relations among candidates).
 pub fn training_pairs(view: &SentenceView, gold: &[(usize, usize, usize)], out: &mut Vec<TrainPair>) {
+    let cache = ArgCache::new(view);
     for (s, o, label) in candidates(view) {
         let mut features = Vec::with_capacity(128);
-        pair_features(view, s, o, &mut features);
+        pair_features(view, &cache, s, o, &mut features);
         out.push(TrainPair {
             features,
             label,

@@ -20,7 +20,7 @@
 //! | maire / mayor, gouverneur / governor, député / senator | `mayor`, `governor`, `legislator` |
 //! | commissaire européen / commissioner, haut représentant | `commissioner`, `high_representative` |
 
-use super::patterns::{compile, Ctx, Elem};
+use super::patterns::{compile, Ctx, Elem, Start};
 use super::view::SentenceView;
 use crate::pipeline::record::EntityType;
 use std::sync::OnceLock;
@@ -47,6 +47,7 @@ const FORMER: &[&str] = &[
 
 struct OfficeDef {
     elems: Vec<Elem>,
+    start: Start,
     office: &'static str,
     portfolio: Option<&'static str>,
 }
@@ -168,10 +169,19 @@ const EN: &[(&str, &str)] = &[
 fn tables() -> &'static (Vec<OfficeDef>, Vec<OfficeDef>) {
     static TABLES: OnceLock<(Vec<OfficeDef>, Vec<OfficeDef>)> = OnceLock::new();
     TABLES.get_or_init(|| {
-        let def = |src: &str, office: &'static str, portfolio: Option<&'static str>| OfficeDef {
-            elems: compile(src),
-            office,
-            portfolio,
+        let def = |src: &str, office: &'static str, portfolio: Option<&'static str>| {
+            let elems = compile(src);
+            let start = Start::of(&elems);
+            assert!(
+                !start.any && !start.arg && !start.title,
+                "office `{src}` must start with words"
+            );
+            OfficeDef {
+                elems,
+                start,
+                office,
+                portfolio,
+            }
         };
         let mut fr: Vec<OfficeDef> = FR.iter().map(|&(s, o)| def(s, o, None)).collect();
         let mut en: Vec<OfficeDef> = EN.iter().map(|&(s, o)| def(s, o, None)).collect();
@@ -207,6 +217,18 @@ fn tables() -> &'static (Vec<OfficeDef>, Vec<OfficeDef>) {
     })
 }
 
+/// Every word a title can start with (French and English).
+fn first_words() -> &'static std::collections::HashSet<String> {
+    static WORDS: OnceLock<std::collections::HashSet<String>> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        let (fr, en) = tables();
+        fr.iter()
+            .chain(en)
+            .flat_map(|d| d.start.words.iter().cloned())
+            .collect()
+    })
+}
+
 /// Every office title of the sentence, longest at each start, with the
 /// country or organisation it names if any: inside the title (a demonym),
 /// after it ("de la France", "of France") or, in English, before it
@@ -225,8 +247,9 @@ pub fn find_titles(view: &SentenceView, lang: &str) -> Vec<TitleMatch> {
         let mut best: Option<TitleMatch> = None;
         // A title never starts inside a name ("Ministère des Affaires
         // étrangères" as an organisation is not a minister).
-        if view.arg_covering(i).is_none() {
-            for d in &defs {
+        let w = view.norm[i].as_str();
+        if first_words().contains(w) && view.arg_covering(i).is_none() {
+            for d in defs.iter().filter(|d| d.start.words.iter().any(|x| x == w)) {
                 if let Some(m) = ctx.match_at(&d.elems, i) {
                     if best.as_ref().is_none_or(|b| m.end > b.end) {
                         best = Some(TitleMatch {

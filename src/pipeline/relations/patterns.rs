@@ -69,6 +69,8 @@ pub struct Compiled {
     pub elems: Vec<Elem>,
     /// Each inner list: at least one of these words must be in the sentence.
     pub anchors: Vec<Vec<String>>,
+    /// What the first matched token can be.
+    pub start: Start,
 }
 
 impl Compiled {
@@ -85,7 +87,90 @@ impl Compiled {
                 _ => None,
             })
             .collect();
-        Compiled { def, elems, anchors }
+        let start = Start::of(&elems);
+        Compiled {
+            def,
+            elems,
+            anchors,
+            start,
+        }
+    }
+}
+
+/// The tokens a pattern can start on, so that matching is only tried
+/// there: most positions of most sentences are skipped with one lookup.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Start {
+    pub words: Vec<String>,
+    pub lex: Vec<Lex>,
+    /// A mention may start the match.
+    pub arg: bool,
+    /// An office title may start the match.
+    pub title: bool,
+    /// Anything may (a leading gap or date).
+    pub any: bool,
+}
+
+impl Start {
+    pub fn of(elems: &[Elem]) -> Start {
+        let mut s = Start::default();
+        if s.add(elems) {
+            s.any = true;
+        }
+        s
+    }
+
+    /// Adds the first tokens of `elems`; true when `elems` can match nothing.
+    fn add(&mut self, elems: &[Elem]) -> bool {
+        for e in elems {
+            let nullable = match e {
+                Elem::Word { alts, .. } => {
+                    self.words.extend(alts.iter().cloned());
+                    false
+                }
+                Elem::Lex { lex, .. } => {
+                    self.lex.push(*lex);
+                    false
+                }
+                Elem::Slot { .. } => {
+                    self.arg = true;
+                    // An honorific may precede the mention.
+                    self.lex.push(Lex::List(HON));
+                    false
+                }
+                Elem::Title => {
+                    self.title = true;
+                    false
+                }
+                Elem::Date | Elem::Gap(_) => {
+                    self.any = true;
+                    false
+                }
+                Elem::Group { alts, optional } => {
+                    let mut empty = *optional;
+                    for alt in alts {
+                        empty |= self.add(alt);
+                    }
+                    empty
+                }
+            };
+            if !nullable {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Can a match start at token `i`?
+    pub fn allows(&self, ctx: &Ctx, i: usize) -> bool {
+        if self.any {
+            return true;
+        }
+        let w = ctx.view.norm[i].as_str();
+        self.words.iter().any(|x| x == w)
+            || self.lex.iter().any(|l| l.matches(w))
+            || (self.arg && ctx.view.arg_starting_at(i).is_some())
+            || (self.title && ctx.titles.iter().any(|t| t.start == i))
     }
 }
 
@@ -430,12 +515,16 @@ impl Ctx<'_, '_> {
             .map(|(end, b)| Match { start, end, b })
     }
 
-    /// All non-overlapping matches, scanning left to right.
-    pub fn find_all(&self, elems: &[Elem]) -> Vec<Match> {
+    /// All non-overlapping matches of a pattern, scanning left to right.
+    pub fn find_all(&self, pattern: &Compiled) -> Vec<Match> {
         let mut out = Vec::new();
         let mut i = 0;
         while i < self.view.len() {
-            match self.match_at(elems, i) {
+            if !pattern.start.allows(self, i) {
+                i += 1;
+                continue;
+            }
+            match self.match_at(&pattern.elems, i) {
                 Some(m) if m.end > i => {
                     out.push(m);
                     i = m.end;
@@ -746,7 +835,12 @@ pub(crate) mod tests {
         // Gaps are bounded.
         let p = compile("{s:PER} ..2 avec {o:PER}");
         assert!(ctx.match_at(&p, 0).is_none());
-        assert_eq!(ctx.find_all(&compile("avec {o:PER}")).len(), 1);
+        let c = Compiled::new(p("t", "meeting", "avec {o:PER}"));
+        assert_eq!(ctx.find_all(&c).len(), 1);
+        assert_eq!(c.start.words, ["avec"]);
+        let c = Compiled::new(p("t", "meeting", "( le | la )? @det? {s:PER} avec"));
+        assert!(c.start.arg && !c.start.any && c.start.words.contains(&"la".to_string()));
+        assert!(Compiled::new(p("t", "meeting", "..2 avec")).start.any);
     }
 
     #[test]

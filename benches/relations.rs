@@ -1,0 +1,102 @@
+//! What the relations stage adds to the entities stage, on the same text:
+//! the French example article, and English CoNLL04 dev sentences (one
+//! article each) when ../shared is present.
+//!
+//! Besides criterion's per-function timings, prints the ratio
+//! relations / entities from medians measured in the same run (the issue's
+//! budget: under 20%). `cargo bench --no-default-features --bench relations`.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use newsflow::pipeline::entities::EntityStage;
+use newsflow::pipeline::record::Entity;
+use newsflow::pipeline::relations::{self, RelationModels};
+use newsflow::pipeline::tokens::Document;
+use newsflow::pipeline::{clean, relations::conll04};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+struct Corpus {
+    name: &'static str,
+    lang: &'static str,
+    articles: Vec<String>,
+}
+
+fn corpora() -> Vec<Corpus> {
+    let raw = include_str!("../examples/kazakhstan-eu.jsonl");
+    let v: serde_json::Value = serde_json::from_str(raw.lines().next().unwrap()).unwrap();
+    let mut out = vec![Corpus {
+        name: "example_fr",
+        lang: "fr",
+        articles: vec![clean::clean_text(v["text"].as_str().unwrap()).text],
+    }];
+    let dev = std::path::Path::new("../shared/corpora/relations/conll04/conll04_dev.json");
+    match conll04::read(dev) {
+        Ok(examples) => out.push(Corpus {
+            name: "conll04_dev_en",
+            lang: "en",
+            articles: examples.iter().map(|e| e.tokens.join(" ")).collect(),
+        }),
+        Err(_) => eprintln!("../shared absent: benchmarking the example article only"),
+    }
+    out
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn bench(c: &mut Criterion) {
+    let stage = EntityStage::load().unwrap();
+    let models = RelationModels::load().unwrap();
+    for corpus in corpora() {
+        let prepared: Vec<(&str, Document, Vec<Entity>)> = corpus
+            .articles
+            .iter()
+            .map(|a| {
+                let (doc, ents) = stage.run(a, corpus.lang);
+                (a.as_str(), doc, ents)
+            })
+            .collect();
+        let entities_pass = || {
+            corpus
+                .articles
+                .iter()
+                .map(|a| stage.run(a, corpus.lang).1.len())
+                .sum::<usize>()
+        };
+        let relations_pass = || {
+            prepared
+                .iter()
+                .map(|(a, doc, ents)| relations::extract(a, doc, ents, corpus.lang, &models).0.len())
+                .sum::<usize>()
+        };
+        // Interleaved repetitions, medians: the ratio the issue asks for.
+        let (mut te, mut tr) = (Vec::new(), Vec::new());
+        for _ in 0..21 {
+            let t = Instant::now();
+            black_box(entities_pass());
+            te.push(t.elapsed());
+            let t = Instant::now();
+            black_box(relations_pass());
+            tr.push(t.elapsed());
+        }
+        let (me, mr) = (median(te), median(tr));
+        eprintln!(
+            "{}: {} articles, entities {:?}, relations {:?} per pass (medians of 21): relations / entities = {:.1}%",
+            corpus.name,
+            corpus.articles.len(),
+            me,
+            mr,
+            100.0 * mr.as_secs_f64() / me.as_secs_f64()
+        );
+        let mut g = c.benchmark_group(corpus.name);
+        g.sample_size(20);
+        g.bench_function("entities", |b| b.iter(entities_pass));
+        g.bench_function("relations", |b| b.iter(relations_pass));
+        g.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
