@@ -824,17 +824,17 @@ pub(crate) mod tests {
             view: &v,
             titles: &[],
         };
-        let p =
+        let pat =
             compile("{s:PER} ( s' | se ) est|sont ..1 !entretenu ( par !@phone )? avec @det? {o:PER|ORG}");
-        let m = ctx.match_at(&p, 0).expect("match with the honorific skipped");
+        let m = ctx.match_at(&pat, 0).expect("match with the honorific skipped");
         assert_eq!((m.b.s, m.b.o, m.end), (Some(0), Some(1), 9));
         assert_eq!(m.b.trigger, Some((4, 7)));
         // Types are enforced.
-        let p = compile("{s:PER} ..6 avec {o:LOC}");
-        assert!(ctx.match_at(&p, 0).is_none());
+        let pat = compile("{s:PER} ..6 avec {o:LOC}");
+        assert!(ctx.match_at(&pat, 0).is_none());
         // Gaps are bounded.
-        let p = compile("{s:PER} ..2 avec {o:PER}");
-        assert!(ctx.match_at(&p, 0).is_none());
+        let pat = compile("{s:PER} ..2 avec {o:PER}");
+        assert!(ctx.match_at(&pat, 0).is_none());
         let c = Compiled::new(p("t", "meeting", "avec {o:PER}"));
         assert_eq!(ctx.find_all(&c).len(), 1);
         assert_eq!(c.start.words, ["avec"]);
