@@ -592,16 +592,13 @@ impl Ctx<'_, '_> {
                 // then backtrack on its length.
                 let mut chain: Vec<(u16, usize)> = Vec::new();
                 let mut p = pos;
-                loop {
-                    let Some((ti, t)) = self
-                        .titles
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, t)| t.start == p)
-                        .max_by_key(|(_, t)| t.end)
-                    else {
-                        break;
-                    };
+                while let Some((ti, t)) = self
+                    .titles
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, t)| t.start == p)
+                    .max_by_key(|(_, t)| t.end)
+                {
                     chain.push((ti as u16, t.end));
                     if chain.len() == 4 {
                         break;
