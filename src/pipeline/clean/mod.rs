@@ -48,8 +48,19 @@ pub struct Cleaned {
 /// scraper delivered it, or the visible text of a whole page with its
 /// menus and footers; both go through the same rules (main-region
 /// detection leaves a bare article whole).
+///
+/// When the rules would leave no body at all (a one-line input such as a
+/// single sentence, or a dateline like "BANGKOK, Thailand (AP)"), the input
+/// has no page structure to judge: it is kept whole, normalised, rather than
+/// turned into an empty article.
 pub fn clean_text(input: &str) -> Cleaned {
     let c = text::classify(input, text::Mode::Page, true);
+    if c.body.trim().is_empty() {
+        return Cleaned {
+            text: normalize(input),
+            ..Cleaned::default()
+        };
+    }
     Cleaned {
         text: c.body,
         title: c.title,
