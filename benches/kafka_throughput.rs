@@ -406,9 +406,11 @@ impl BenchTopics {
 
     /// newsflow's client settings pointed at these topics; also used by the copy.
     fn config(&self, brokers: &str) -> Config {
-        let mut c = Config::default();
-        c.brokers = brokers.into();
-        c.group_id = self.group.clone();
+        let mut c = Config {
+            brokers: brokers.into(),
+            group_id: self.group.clone(),
+            ..Config::default()
+        };
         c.topics.input = self.raw.clone();
         c.topics.enriched = self.enriched.clone();
         c.topics.relations = self.relations.clone();

@@ -22,7 +22,10 @@ fn example() -> String {
 
 /// French WikiNEuRal sentences as running text, or None without ../shared.
 fn wikineural_fr(max_sentences: usize) -> Option<String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpora/ner/wikineural/fr/val.conllu");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/corpora/ner/wikineural/fr/val.conllu"
+    );
     let raw = std::fs::read_to_string(path).ok()?;
     let mut out = String::new();
     let mut n = 0;
@@ -62,7 +65,9 @@ fn bench(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("tokenize (baseline)", name), text, |b, t| {
             b.iter(|| tokens::analyze(t, "fr"))
         });
-        g.bench_with_input(BenchmarkId::new("find", name), text, |b, t| b.iter(|| gaz.find(t, &doc)));
+        g.bench_with_input(BenchmarkId::new("find", name), text, |b, t| {
+            b.iter(|| gaz.find(t, &doc))
+        });
     }
     g.finish();
 

@@ -4,12 +4,12 @@
 pub mod check_config;
 pub mod enrich;
 pub mod eval_clean;
+pub mod eval_ner;
+pub mod eval_relations;
 #[cfg(feature = "kafka")]
 pub mod replay;
 #[cfg(feature = "kafka")]
 pub mod run;
-pub mod eval_ner;
-pub mod eval_relations;
 pub mod train_ner;
 pub mod train_relations;
 

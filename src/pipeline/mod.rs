@@ -178,8 +178,13 @@ impl Pipeline {
             ran.push("entities");
             if stages.relations {
                 let t = Instant::now();
-                (found_relations, found_events) =
-                    relations::extract(&text, &doc, &found, lang.as_deref().unwrap_or("xx"), &self.relations);
+                (found_relations, found_events) = relations::extract(
+                    &text,
+                    &doc,
+                    &found,
+                    lang.as_deref().unwrap_or("xx"),
+                    &self.relations,
+                );
                 timings.push(("relations", t.elapsed()));
                 ran.push("relations");
             }
