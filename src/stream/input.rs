@@ -31,19 +31,24 @@ pub struct InputMessage {
     pub headers: Vec<Header>,
 }
 
+/// The message's headers as owned data (in order, duplicates and null
+/// values kept), so they outlive the message they came from.
+pub fn owned_headers<M: Message>(m: &M) -> Vec<Header> {
+    m.headers()
+        .map(|hs| {
+            hs.iter()
+                .map(|h| Header {
+                    key: h.key.to_owned(),
+                    value: h.value.map(<[u8]>::to_vec),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 impl InputMessage {
     pub fn from_message<M: Message>(m: &M) -> InputMessage {
-        let headers = m
-            .headers()
-            .map(|hs| {
-                hs.iter()
-                    .map(|h| Header {
-                        key: h.key.to_owned(),
-                        value: h.value.map(<[u8]>::to_vec),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let headers = owned_headers(m);
         InputMessage {
             topic: m.topic().to_owned(),
             partition: m.partition(),

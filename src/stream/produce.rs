@@ -17,7 +17,7 @@ use crate::observability::metric;
 use crate::pipeline::EnrichedRecord;
 use rdkafka::client::ClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Header as RdHeader, Headers, Message, OwnedHeaders};
+use rdkafka::message::{Header as RdHeader, Message, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::ClientConfig;
 use serde_json::{json, Value};
@@ -261,17 +261,7 @@ impl ProducerContext for DeliveryContext {
                     topic: m.topic().to_owned(),
                     key: m.key().map(<[u8]>::to_vec),
                     value: m.payload().map(<[u8]>::to_vec),
-                    headers: m
-                        .headers()
-                        .map(|hs| {
-                            hs.iter()
-                                .map(|h| Header {
-                                    key: h.key.to_owned(),
-                                    value: h.value.map(<[u8]>::to_vec),
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default(),
+                    headers: super::input::owned_headers(m),
                     dead_letter: delivery.dead_letter,
                 };
                 let record = if is_permanent(err.rdkafka_error_code()) && !delivery.dead_letter {
