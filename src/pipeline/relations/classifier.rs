@@ -534,38 +534,8 @@ pub fn training_pairs(view: &SentenceView, gold: &[(usize, usize, usize)], out: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::record::Span;
-    use crate::pipeline::relations::view::{normalize, Arg};
-
-    fn view<'a>(words: &[&'a str], args: &[(usize, usize, EntityType)]) -> SentenceView<'a> {
-        let mut pos = 0;
-        let spans = words
-            .iter()
-            .map(|w| {
-                let s = Span::new(pos, pos + w.chars().count());
-                pos = s.end + 1;
-                s
-            })
-            .collect::<Vec<_>>();
-        SentenceView {
-            span: Span::new(0, pos),
-            words: words.to_vec(),
-            norm: words.iter().map(|w| normalize(w)).collect(),
-            args: args
-                .iter()
-                .enumerate()
-                .map(|(i, &(a, b, kind))| Arg {
-                    entity: i,
-                    tokens: a..b,
-                    kind,
-                    subtype: None,
-                    span: Span::new(spans[a].start, spans[b - 1].end),
-                    demonym: false,
-                })
-                .collect(),
-            spans,
-        }
-    }
+    // The same sentence fixture as the pattern tests use.
+    use crate::pipeline::relations::patterns::tests::view;
 
     #[test]
     fn learns_a_separable_toy_problem_and_round_trips() {
