@@ -135,9 +135,20 @@ impl ConsumerContext for IntakeContext {
         }
     }
 
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         match rebalance {
             Rebalance::Assign(tpl) => {
+                // librdkafka keeps a partition's application pause across a
+                // revocation and a later re-assignment (it only resets its
+                // own internal pause), while the intake loop forgets what it
+                // paused when the partition is revoked. A partition paused at
+                // its in-flight bound when the group session was lost (broker
+                // down longer than session.timeout.ms) came back paused and
+                // was never fetched again: intake stalled for good. The fresh
+                // assignment has nothing in flight, so it starts resumed.
+                if let Err(e) = consumer.resume(tpl) {
+                    tracing::warn!("resuming newly assigned partitions: {e}");
+                }
                 let mut ledger = self.ledger.lock();
                 let mut seqs = self.seqs.lock().unwrap_or_else(|p| p.into_inner());
                 for e in tpl.elements() {
