@@ -14,22 +14,16 @@
 //! * `--gold-entities`: the relations stage alone, on the corpus tokens with
 //!   the gold mentions as entities (each mention its own entity).
 
+use crate::pipeline::entities::EntityStage;
 use crate::pipeline::record::{Entity, EntityType, Mention};
 use crate::pipeline::relations::conll04::{self, Counts, Example, StrictRelation, RELATION_TYPES};
+use crate::pipeline::relations::harness::{detokenize, Detok, Harness, Scores};
 use crate::pipeline::relations::{self, RelationModels};
 use crate::pipeline::tokens::{Document, Sentence, Token};
-use crate::pipeline::{Article, Pipeline, Stages};
+use crate::pipeline::Pipeline;
 use anyhow::Context;
 use std::path::PathBuf;
 use std::time::Instant;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Detok {
-    /// Natural spacing: no space before `,` `.` `'s` `)` ..., none after `(` `$` ....
-    Natural,
-    /// Tokens joined by single spaces.
-    Spaces,
-}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -67,67 +61,75 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         None => RelationModels::load()?,
     };
     let started = Instant::now();
-    let mut total = Counts::default();
-    let mut per_type = vec![Counts::default(); RELATION_TYPES.len()];
+    let mut scores = Scores::default();
     let mut langs: std::collections::BTreeMap<String, usize> = Default::default();
     // Entity mentions (PER, ORG, LOC) found end to end against gold.
     let mut mentions = Counts::default();
+    // Gold relations whose two arguments were both found (span and type):
+    // the ceiling the entities stage leaves to the relation extractors.
+    let mut reachable = 0usize;
+    let harness = Harness {
+        detok: args.detok,
+        lang: args.lang.clone(),
+        strict_boundaries: args.strict_boundaries,
+    };
     let pipeline = if args.gold_entities {
         None
     } else {
-        let mut p = Pipeline::load().context("loading the pipeline")?;
-        if args.model.is_some() {
-            p.set_relation_models(models.clone());
-        }
-        Some(p)
+        Some(match &args.model {
+            // Not `Pipeline::load`: it refuses a stale embedded classifier.
+            Some(_) => Pipeline {
+                entities: EntityStage::load().context("loading the entities stage")?,
+                relations: models.clone(),
+            },
+            None => Pipeline::load().context("loading the pipeline")?,
+        })
     };
     for (n, ex) in examples.iter().enumerate() {
+        let gold = conll04::strict_gold(ex);
         let predicted = match &pipeline {
             None => gold_entity_predictions(ex, &models),
             Some(p) => {
-                let e2e = end_to_end_predictions(p, ex, n, &args)?;
+                let run = harness.run(p, ex, n)?;
                 *langs
-                    .entry(e2e.lang.unwrap_or_else(|| "none".into()))
+                    .entry(run.record.lang.clone().unwrap_or_else(|| "none".into()))
                     .or_default() += 1;
-                let gold: Vec<_> = ex
+                let gold_mentions: Vec<_> = ex
                     .entities
                     .iter()
                     .filter(|e| e.kind != EntityType::MISC)
                     .map(|e| (e.tokens.start, e.tokens.end, e.kind))
                     .collect();
-                let found: Vec<_> = e2e
-                    .mentions
-                    .iter()
-                    .copied()
+                let found: Vec<_> = run
+                    .mentions()
+                    .into_iter()
                     .filter(|m| m.2 != EntityType::MISC)
                     .collect();
-                let correct = found.iter().filter(|m| gold.contains(m)).count();
+                let correct = found.iter().filter(|m| gold_mentions.contains(m)).count();
                 mentions.add(Counts {
                     predicted: found.len(),
-                    gold: gold.len(),
+                    gold: gold_mentions.len(),
                     correct,
                 });
+                reachable += gold
+                    .iter()
+                    .filter(|g| found.contains(&g.1) && found.contains(&g.2))
+                    .count();
                 if args.errors {
                     let words = |(s, e, k): (usize, usize, EntityType)| {
                         format!("{}/{}", ex.tokens[s..e].join(" "), k.as_str())
                     };
-                    for g in gold.iter().filter(|g| !found.contains(g)) {
+                    for g in gold_mentions.iter().filter(|g| !found.contains(g)) {
                         println!("  ENT-MISSED   {}", words(*g));
                     }
-                    for f in found.iter().filter(|f| !gold.contains(f)) {
+                    for f in found.iter().filter(|f| !gold_mentions.contains(f)) {
                         println!("  ENT-SPURIOUS {}", words(*f));
                     }
                 }
-                e2e.relations
+                run.relations()
             }
         };
-        let gold = conll04::strict_gold(ex);
-        total.add(conll04::score(&predicted, &gold));
-        for (t, counts) in per_type.iter_mut().enumerate() {
-            let p: Vec<_> = predicted.iter().copied().filter(|r| r.0 == t).collect();
-            let g: Vec<_> = gold.iter().copied().filter(|r| r.0 == t).collect();
-            counts.add(conll04::score(&p, &g));
-        }
+        scores.add(&predicted, &gold);
         if args.errors {
             print_errors(ex, &predicted, &gold);
         }
@@ -145,14 +147,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if !langs.is_empty() {
         println!("detected languages: {langs:?}");
     }
-    println!(
-        "{:<12} {:>9} {:>7} {:>6} {:>6} {:>6}",
-        "type", "precision", "recall", "F1", "gold", "pred"
-    );
-    for (i, c) in per_type.iter().enumerate() {
-        print_row(RELATION_TYPES[i].0, c);
-    }
-    print_row("micro", &total);
+    print!("{}", scores.table());
     if mentions.gold > 0 {
         println!(
             "entity mentions (PER/ORG/LOC, strict, token-aligned): P {:.2} R {:.2} F1 {:.2}",
@@ -160,20 +155,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             100.0 * mentions.recall(),
             100.0 * mentions.f1()
         );
+        println!(
+            "gold relations with both arguments found: {reachable} of {} ({:.1}%)",
+            scores.total.gold,
+            100.0 * reachable as f64 / scores.total.gold.max(1) as f64
+        );
     }
     eprintln!("{:.1}s", started.elapsed().as_secs_f64());
     Ok(())
-}
-
-fn print_row(name: &str, c: &Counts) {
-    println!(
-        "{name:<12} {:>9.2} {:>7.2} {:>6.2} {:>6} {:>6}",
-        100.0 * c.precision(),
-        100.0 * c.recall(),
-        100.0 * c.f1(),
-        c.gold,
-        c.predicted
-    );
 }
 
 fn print_errors(ex: &Example, predicted: &[StrictRelation], gold: &[StrictRelation]) {
@@ -200,34 +189,6 @@ fn print_errors(ex: &Example, predicted: &[StrictRelation], gold: &[StrictRelati
     if shown {
         println!("    in: {}", ex.tokens.join(" "));
     }
-}
-
-/// The sentence as text, and each token's code point span in it.
-pub fn detokenize(tokens: &[String], detok: Detok) -> (String, Vec<(usize, usize)>) {
-    let no_space_before = |t: &str| {
-        matches!(
-            t,
-            "," | "." | ";" | ":" | "!" | "?" | ")" | "]" | "}" | "%" | "''" | "'" | "n't" | "..."
-        ) || t.starts_with('\'') && t.len() <= 3
-    };
-    let no_space_after = |t: &str| matches!(t, "(" | "[" | "{" | "$" | "``" | "`" | "#");
-    let mut text = String::new();
-    let mut spans = Vec::with_capacity(tokens.len());
-    let mut pos = 0usize;
-    for (i, t) in tokens.iter().enumerate() {
-        if i > 0 {
-            let glue = detok == Detok::Natural && (no_space_before(t) || no_space_after(&tokens[i - 1]));
-            if !glue {
-                text.push(' ');
-                pos += 1;
-            }
-        }
-        let n = t.chars().count();
-        spans.push((pos, pos + n));
-        text.push_str(t);
-        pos += n;
-    }
-    (text, spans)
 }
 
 /// The relations stage alone on gold mentions.
@@ -286,120 +247,4 @@ fn gold_entity_predictions(ex: &Example, models: &RelationModels) -> Vec<StrictR
             Some((label, key(&r.subject), key(&r.object)))
         })
         .collect()
-}
-
-/// What one sentence gave end to end, on gold token indices.
-struct EndToEnd {
-    relations: Vec<StrictRelation>,
-    /// Every entity mention that maps onto gold tokens, with its type.
-    mentions: Vec<(usize, usize, EntityType)>,
-    lang: Option<String>,
-}
-
-/// The full pipeline on the detokenised sentence; relation mentions mapped
-/// back to gold token spans (a mention that does not start and end on gold
-/// token boundaries cannot match).
-fn end_to_end_predictions(
-    pipeline: &Pipeline,
-    ex: &Example,
-    n: usize,
-    args: &Args,
-) -> anyhow::Result<EndToEnd> {
-    let (text, _) = detokenize(&ex.tokens, args.detok);
-    let mut json = serde_json::json!({ "id": format!("conll04-{n}"), "text": text });
-    if let Some(l) = &args.lang {
-        json["lang"] = l.as_str().into();
-    }
-    let article = Article::from_json_value(json, None).map_err(|e| anyhow::anyhow!("sentence {n}: {e}"))?;
-    let record = pipeline
-        .enrich(&article, Stages::ALL)
-        .map_err(|e| anyhow::anyhow!("sentence {n}: {e}"))?;
-    // Gold tokens located in the record's text (the clean stage may have
-    // changed spacing): a left-to-right search for each token.
-    let spans = locate_tokens(&record.text, &ex.tokens);
-    let token_starting = |c: usize| spans.iter().position(|s| s.is_some_and(|s| s.0 == c));
-    let glued_period =
-        |k: usize| !args.strict_boundaries && ex.tokens[k].len() > 1 && ex.tokens[k].ends_with('.');
-    let token_ending = |c: usize| {
-        (0..spans.len()).find(|&k| spans[k].is_some_and(|s| s.1 == c || (s.1 == c + 1 && glued_period(k))))
-    };
-    let kind_of = |id: &str| record.entities.iter().find(|e| e.id == id).map(|e| e.kind);
-    let mentions = record
-        .entities
-        .iter()
-        .flat_map(|e| e.mentions.iter().map(move |m| (m, e.kind)))
-        .filter_map(|(m, k)| Some((token_starting(m.start)?, token_ending(m.end)? + 1, k)))
-        .collect();
-    let relations = record
-        .relations
-        .iter()
-        .filter_map(|r| {
-            let label = RELATION_TYPES.iter().position(|(name, _, _)| *name == r.kind)?;
-            let arg = |m: crate::pipeline::record::Span, id: &str| {
-                Some((token_starting(m.start)?, token_ending(m.end)? + 1, kind_of(id)?))
-            };
-            Some((
-                label,
-                arg(r.subject_mention, &r.subject)?,
-                arg(r.object_mention, &r.object)?,
-            ))
-        })
-        .collect();
-    Ok(EndToEnd {
-        relations,
-        mentions,
-        lang: record.lang,
-    })
-}
-
-/// Code point spans of `tokens` in `text`, searched left to right.
-fn locate_tokens(text: &str, tokens: &[String]) -> Vec<Option<(usize, usize)>> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut pos = 0;
-    tokens
-        .iter()
-        .map(|t| {
-            let tc: Vec<char> = t.chars().collect();
-            if tc.is_empty() {
-                return None;
-            }
-            let found =
-                (pos..chars.len().saturating_sub(tc.len() - 1)).find(|&i| chars[i..i + tc.len()] == tc[..]);
-            found.map(|i| {
-                pos = i + tc.len();
-                (i, i + tc.len())
-            })
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn toks(s: &str) -> Vec<String> {
-        s.split(' ').map(str::to_string).collect()
-    }
-
-    #[test]
-    fn detokenisation_keeps_token_spans() {
-        let t = toks("Smith 's office ( in Dallas , Texas ) said `` no '' .");
-        let (text, spans) = detokenize(&t, Detok::Natural);
-        assert_eq!(text, "Smith's office (in Dallas, Texas) said ``no''.");
-        for (tok, (s, e)) in t.iter().zip(&spans) {
-            assert_eq!(&text.chars().skip(*s).take(e - s).collect::<String>(), tok);
-        }
-        let (text, _) = detokenize(&t, Detok::Spaces);
-        assert_eq!(text, t.join(" "));
-    }
-
-    #[test]
-    fn tokens_are_located_after_respacing() {
-        let spans = locate_tokens("Smith  said , no", &toks("Smith said , no"));
-        assert_eq!(
-            spans,
-            vec![Some((0, 5)), Some((7, 11)), Some((12, 13)), Some((14, 16))]
-        );
-        assert_eq!(locate_tokens("abc", &toks("x")), vec![None]);
-    }
 }

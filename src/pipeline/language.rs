@@ -4,9 +4,14 @@
 //! files, microseconds per article) rather than `lingua`: lingua is more
 //! accurate on one to three words but its language models weigh tens of MB
 //! each and take long to load, while a news article body is long enough for
-//! trigrams. For short texts (titles, captions) where whatlang is unreliable
-//! a stop-word vote between the languages the tagger was trained on decides
-//! when it can (`la`, `le`, `des` vs `the`, `of`, `and`, ...).
+//! trigrams. For short texts (titles, captions, datelines) where whatlang is
+//! unreliable, function words are the evidence: a stop-word vote between
+//! the languages the tagger was trained on decides when it can (`la`, `le`,
+//! `des` vs `the`, `of`, `and`, ...). A short text with no function word at
+//! all and made of names (`DAYTON, Ohio (AP)`, `Tokyo MAINICHI SHIMBUN`) has
+//! no language to detect: trigrams of proper names are noise (whatlang
+//! calls those two Welsh and Uzbek), so detection says `None` rather than
+//! guess, and the stages fall back to their language-neutral behaviour.
 
 /// Normalises a hint like `fr_FR`, `FR`, `fr-BE` to `fr`.
 pub fn normalize_hint(hint: &str) -> Option<String> {
@@ -39,7 +44,8 @@ const STOPWORDS: &[(&str, &[&str])] = &[
         "en",
         &[
             "the", "of", "and", "to", "in", "is", "a", "for", "with", "on", "that", "by", "was", "as", "at",
-            "from", "his", "her", "it", "be", "are", "has",
+            "from", "his", "her", "it", "be", "are", "has", "said", "were", "he", "she", "who", "an", "had",
+            "have", "not", "but", "this", "their", "they", "its", "been", "will", "after", "we", "which",
         ],
     ),
     (
@@ -94,8 +100,25 @@ pub fn detect(text: &str) -> Option<&'static str> {
         if let Some(lang) = stopword_vote(sample) {
             return Some(lang);
         }
+        if !reliable && mostly_names(sample) {
+            return None;
+        }
     }
     info.map(|i| iso639_1(i.lang()))
+}
+
+/// Are at least three quarters of the words capitalised (names, acronyms,
+/// an all-caps slug)? Such a text says nothing about its language.
+fn mostly_names(text: &str) -> bool {
+    let words: Vec<&str> = text
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let names = words
+        .iter()
+        .filter(|w| w.chars().next().is_some_and(char::is_uppercase))
+        .count();
+    !words.is_empty() && 4 * names >= 3 * words.len()
 }
 
 fn iso639_1(lang: whatlang::Lang) -> &'static str {
@@ -202,6 +225,20 @@ mod tests {
         assert_eq!(detect("the president of France"), Some("en"));
         assert_eq!(detect(""), None);
         assert_eq!(detect("12345 !!!"), None);
+        // Whatlang alone says cy, tl, uz, sl: the function words decide, and
+        // a line of names has no language.
+        assert_eq!(
+            detect("Walesa said Solidarity wants to avoid unrest."),
+            Some("en")
+        );
+        assert_eq!(
+            detect("In 1752, flagmaker Betsy Ross was born in Philadelphia."),
+            Some("en")
+        );
+        assert_eq!(detect("DAYTON, Ohio (AP)"), None);
+        assert_eq!(detect("Tokyo MAINICHI SHIMBUN"), None);
+        assert_eq!(detect("MEXICO CITY (AP)"), None);
+        assert_eq!(detect("Le Kazakhstan et l'UE"), Some("fr"));
         let huge = "é".repeat(5000);
         let _ = detect(&huge);
     }

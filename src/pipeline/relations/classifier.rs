@@ -17,7 +17,7 @@
 //! CoNLL04 train. The shipped model stores only non-zero weights, quantised
 //! to 16 bits, with delta-coded indices.
 
-use super::conll04::{relation_for, RELATION_TYPES};
+use super::conll04::relation_for;
 use super::lexicon;
 use super::view::SentenceView;
 use crate::pipeline::record::EntityType;
@@ -25,7 +25,7 @@ use anyhow::{bail, Context};
 
 /// Bumped whenever features change: a model trained with other features is
 /// refused at load time rather than silently scoring garbage.
-pub const FEATURE_VERSION: u32 = 4;
+pub const FEATURE_VERSION: u32 = 6;
 
 const MAGIC: &[u8; 8] = b"NFRELPC1";
 
@@ -33,9 +33,47 @@ const MAGIC: &[u8; 8] = b"NFRELPC1";
 #[derive(Debug, Clone)]
 pub struct PairClassifier {
     bits: u32,
-    weights: Vec<f32>,
+    /// Weights quantised to i16 (`weight = q * scale`): the table stays a
+    /// quarter of a MB at 2^17 slots, so scoring (one random load per
+    /// feature) mostly hits the cache.
+    weights: Vec<i16>,
+    scale: f32,
     /// Probability above which a pair is emitted.
     pub threshold: f32,
+    /// The CoNLL04 span convention for relation arguments.
+    pub convention: Convention,
+}
+
+/// Title words the CoNLL04 annotation counts as part of a mention of a type
+/// while the entities stage leaves them out (`Mr.`, `President` before a
+/// person): a CoNLL04 relation's argument span includes such a word right
+/// before its mention. Learnt from the training corpus by [`PrefixCounts`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Convention {
+    /// (mention type, normalised word), sorted.
+    pub prefixes: Vec<(EntityType, String)>,
+}
+
+impl Convention {
+    /// The token range of mention `a` as a CoNLL04 relation argument: with
+    /// a learnt title word right before it, when that word is in no other
+    /// mention.
+    pub fn argument_tokens(&self, view: &SentenceView, a: usize) -> std::ops::Range<usize> {
+        let arg = &view.args[a];
+        let t = arg.tokens.clone();
+        let Some(prev) = t.start.checked_sub(1) else {
+            return t;
+        };
+        let known = self
+            .prefixes
+            .binary_search_by(|(k, w)| (*k, w.as_str()).cmp(&(arg.kind, view.norm[prev].as_str())))
+            .is_ok();
+        if known && view.arg_covering(prev).is_none() {
+            prev..t.end
+        } else {
+            t
+        }
+    }
 }
 
 /// One scored candidate pair.
@@ -65,7 +103,7 @@ impl Default for TrainConfig {
         TrainConfig {
             epochs: 12,
             learning_rate: 0.2,
-            bits: 18,
+            bits: 17,
             seed: 0x5eed_cafe,
             threshold: 0.3,
         }
@@ -99,12 +137,12 @@ impl PairClassifier {
     /// Scores every candidate pair of the sentence.
     pub fn score_all(&self, view: &SentenceView) -> Vec<Scored> {
         let mut feats = Vec::with_capacity(128);
-        let cache = ArgCache::new(view);
+        let mut cache = ArgCache::new(view);
         candidates(view)
             .into_iter()
             .map(|(s, o, label)| {
                 feats.clear();
-                pair_features(view, &cache, s, o, &mut feats);
+                pair_features(view, &mut cache, s, o, &mut feats);
                 Scored {
                     subject: s,
                     object: o,
@@ -137,7 +175,11 @@ impl PairClassifier {
 
     fn score(&self, feats: &[u64], label: usize) -> f32 {
         let mask = (1usize << self.bits) - 1;
-        feats.iter().map(|&f| self.weights[slot(f, label) & mask]).sum()
+        let q: i32 = feats
+            .iter()
+            .map(|&f| i32::from(self.weights[slot(f, label) & mask]))
+            .sum();
+        q as f32 * self.scale
     }
 
     /// Trains on pairs (see [`training_pairs`]).
@@ -172,26 +214,31 @@ impl PairClassifier {
         for k in 0..size {
             w[k] -= u[k] / t;
         }
+        let max = w.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-9);
+        let scale = max / f32::from(i16::MAX);
+        let weights = w
+            .iter()
+            .map(|&x| (x / scale).round().clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16)
+            .collect();
         PairClassifier {
             bits: config.bits,
-            weights: w,
+            weights,
+            scale,
             threshold: config.threshold,
+            convention: Convention::default(),
         }
     }
 
     /// Serialises the model: non-zero weights quantised to i16, indices
     /// delta-coded as LEB128 varints.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let max = self.weights.iter().fold(0f32, |m, w| m.max(w.abs())).max(1e-9);
-        let scale = max / i16::MAX as f32;
+        let scale = self.scale;
         let entries: Vec<(usize, i16)> = self
             .weights
             .iter()
             .enumerate()
-            .filter_map(|(i, &w)| {
-                let q = (w / scale).round() as i32;
-                (q != 0).then_some((i, q.clamp(i16::MIN as i32, i16::MAX as i32) as i16))
-            })
+            .filter(|(_, &q)| q != 0)
+            .map(|(i, &q)| (i, q))
             .collect();
         let mut out = Vec::with_capacity(24 + entries.len() * 4);
         out.extend_from_slice(MAGIC);
@@ -214,6 +261,12 @@ impl PairClassifier {
                 out.push(byte | 0x80);
             }
             out.extend_from_slice(&q.to_le_bytes());
+        }
+        out.extend_from_slice(&(self.convention.prefixes.len() as u32).to_le_bytes());
+        for (kind, word) in &self.convention.prefixes {
+            out.push(*kind as u8);
+            out.push(word.len().min(255) as u8);
+            out.extend_from_slice(&word.as_bytes()[..word.len().min(255)]);
         }
         out
     }
@@ -238,7 +291,7 @@ impl PairClassifier {
         let scale = f32::from_le_bytes(r.take(4)?.try_into()?);
         let threshold = f32::from_le_bytes(r.take(4)?.try_into()?);
         let count = r.u32()? as usize;
-        let mut weights = vec![0f32; 1 << bits];
+        let mut weights = vec![0i16; 1 << bits];
         let mut index = 0usize;
         for _ in 0..count {
             let mut delta = 0u64;
@@ -258,15 +311,31 @@ impl PairClassifier {
             let q = i16::from_le_bytes(r.take(2)?.try_into()?);
             *weights
                 .get_mut(index)
-                .context("relation classifier: index out of range")? = f32::from(q) * scale;
+                .context("relation classifier: index out of range")? = q;
         }
+        let mut prefixes = Vec::new();
+        for _ in 0..r.u32()? {
+            let kind = match r.take(1)?[0] {
+                0 => EntityType::PER,
+                1 => EntityType::ORG,
+                2 => EntityType::LOC,
+                3 => EntityType::MISC,
+                k => bail!("relation classifier: bad entity type {k} in the prefix table"),
+            };
+            let len = r.take(1)?[0] as usize;
+            let word = std::str::from_utf8(r.take(len)?).context("relation classifier: prefix not UTF-8")?;
+            prefixes.push((kind, word.to_string()));
+        }
+        prefixes.sort();
         if r.pos != bytes.len() {
             bail!("relation classifier: {} trailing bytes", bytes.len() - r.pos);
         }
         Ok(PairClassifier {
             bits,
             weights,
+            scale,
             threshold,
+            convention: Convention { prefixes },
         })
     }
 }
@@ -312,139 +381,220 @@ fn shuffle(v: &mut [usize], state: &mut u64) {
     }
 }
 
-/// FNV-1a over the parts, with a separator between them.
-fn fnv(parts: &[&str]) -> u64 {
+/// FNV-1a of a string: the stable hash of a word (the same on every build
+/// and platform, so a model file stays valid).
+const fn fnv(s: &str) -> u64 {
+    let b = s.as_bytes();
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for p in parts {
-        for &b in p.as_bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        h ^= 0x1f;
+    let mut i = 0;
+    while i < b.len() {
+        h ^= b[i] as u64;
         h = h.wrapping_mul(0x0100_0000_01b3);
+        i += 1;
     }
     h
 }
 
-fn bucket(n: usize) -> &'static str {
+/// Combines a feature's parts (template id first) into one hash. Integer
+/// only: words enter as their precomputed [`fnv`] hashes.
+#[inline]
+fn combine(parts: &[u64]) -> u64 {
+    let mut h: u64 = 0x243f_6a88_85a3_08d3;
+    for &p in parts {
+        h = (h.rotate_left(5) ^ p).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    h
+}
+
+/// Coarse size classes for counts and distances.
+fn bucket(n: usize) -> u64 {
     match n {
-        0 => "0",
-        1 => "1",
-        2 => "2",
-        3 => "3",
-        4 => "4",
-        5..=6 => "5-6",
-        7..=9 => "7-9",
-        10..=14 => "10-14",
-        _ => "15+",
+        0..=4 => n as u64,
+        5..=6 => 5,
+        7..=9 => 6,
+        10..=14 => 7,
+        _ => 8,
     }
 }
 
-fn type_token(kind: EntityType) -> &'static str {
-    match kind {
-        EntityType::PER => "<PER>",
-        EntityType::ORG => "<ORG>",
-        EntityType::LOC => "<LOC>",
-        EntityType::MISC => "<MISC>",
-    }
+/// Stand-ins for a whole mention in word sequences, by entity type.
+const TYPE_TOKENS: [u64; 4] = [fnv("<PER>"), fnv("<ORG>"), fnv("<LOC>"), fnv("<MISC>")];
+const START: u64 = fnv("<S>");
+const END: u64 = fnv("</S>");
+const COMMA: u64 = fnv(",");
+
+/// Feature templates (the first part of every feature).
+mod t {
+    pub const BIAS: u64 = 1;
+    pub const S_MENTION: u64 = 2;
+    pub const O_MENTION: u64 = 3;
+    pub const S_HEAD: u64 = 4;
+    pub const O_HEAD: u64 = 5;
+    pub const S_LEN: u64 = 6;
+    pub const O_LEN: u64 = 7;
+    pub const S_WORD: u64 = 8;
+    pub const O_WORD: u64 = 9;
+    pub const S_CLASS: u64 = 10;
+    pub const O_CLASS: u64 = 11;
+    pub const CLASSES: u64 = 12;
+    pub const DIST: u64 = 13;
+    pub const ADJACENT: u64 = 14;
+    pub const BETWEEN: u64 = 15;
+    pub const BETWEEN_DIR: u64 = 16;
+    pub const FIRST: u64 = 17;
+    pub const LAST: u64 = 18;
+    pub const FIRST_LAST: u64 = 19;
+    pub const BIGRAM: u64 = 20;
+    pub const SEQUENCE: u64 = 21;
+    pub const MENTIONS_BETWEEN: u64 = 22;
+    pub const COMMAS: u64 = 23;
+    pub const S_PREV: u64 = 24;
+    pub const S_NEXT: u64 = 25;
+    pub const O_PREV: u64 = 26;
+    pub const O_NEXT: u64 = 27;
+    pub const S_PREV2: u64 = 28;
+    pub const O_PREV2: u64 = 29;
+    pub const S_NEXT2: u64 = 30;
+    pub const O_NEXT2: u64 = 31;
+    pub const LEFT_PREV: u64 = 32;
+    pub const RIGHT_NEXT: u64 = 33;
+    pub const NEAREST: u64 = 34;
+    pub const ARGS: u64 = 35;
+    pub const SIGNATURE: u64 = 36;
+    pub const SUBTYPES: u64 = 37;
 }
 
-/// The words of a token range with every mention collapsed to its type.
-fn collapsed<'v>(view: &'v SentenceView, from: usize, to: usize) -> Vec<&'v str> {
-    let mut out = Vec::new();
-    let mut i = from;
-    while i < to {
-        if let Some(a) = view.arg_covering(i) {
-            out.push(type_token(view.args[a].kind));
-            i = view.args[a].tokens.end.max(i + 1);
-        } else {
-            out.push(view.norm[i].as_str());
-            i += 1;
-        }
-    }
-    out
-}
-
-/// Per-mention strings, computed once per sentence rather than per pair.
+/// Per-sentence hashes, computed once rather than per pair: each token's
+/// word, each mention's whole text and place class.
 pub struct ArgCache {
-    words: Vec<String>,
-    class: Vec<Option<&'static str>>,
+    tokens: Vec<u64>,
+    mentions: Vec<u64>,
+    class: Vec<u64>,
+    subtypes: Vec<u64>,
+    /// Scratch for the words between two mentions.
+    between: Vec<u64>,
 }
 
 impl ArgCache {
     pub fn new(view: &SentenceView) -> ArgCache {
-        let words: Vec<String> = view
+        let tokens: Vec<u64> = view.norm.iter().map(|w| fnv(w)).collect();
+        let mentions = view
             .args
             .iter()
-            .map(|a| view.norm_text(a.tokens.clone()))
+            .map(|a| combine(&tokens[a.tokens.clone()]))
             .collect();
-        let class = words.iter().map(|w| lexicon::place_class(w)).collect();
-        ArgCache { words, class }
+        let class = view
+            .args
+            .iter()
+            .map(|a| {
+                let class = if a.tokens.len() == 1 {
+                    lexicon::place_class(&view.norm[a.tokens.start])
+                } else {
+                    lexicon::place_class(&view.norm_text(a.tokens.clone()))
+                };
+                match class {
+                    Some("country") => 1,
+                    Some("us_state") => 2,
+                    Some(_) => 3,
+                    None => 0,
+                }
+            })
+            .collect();
+        let subtypes = view
+            .args
+            .iter()
+            .map(|a| a.subtype.as_deref().map_or(0, fnv))
+            .collect();
+        ArgCache {
+            tokens,
+            mentions,
+            class,
+            subtypes,
+            between: Vec::with_capacity(32),
+        }
+    }
+}
+
+/// The word hashes of a token range with every mention collapsed to its
+/// type, into `out`.
+fn collapse(view: &SentenceView, tokens: &[u64], from: usize, to: usize, out: &mut Vec<u64>) {
+    out.clear();
+    let mut i = from;
+    while i < to {
+        if let Some(a) = view.arg_covering(i) {
+            out.push(TYPE_TOKENS[view.args[a].kind as usize]);
+            i = view.args[a].tokens.end.max(i + 1);
+        } else {
+            out.push(tokens[i]);
+            i += 1;
+        }
     }
 }
 
 /// Hashed features of the ordered pair (subject `s`, object `o`).
-pub fn pair_features(view: &SentenceView, cache: &ArgCache, s: usize, o: usize, out: &mut Vec<u64>) {
+pub fn pair_features(view: &SentenceView, cache: &mut ArgCache, s: usize, o: usize, out: &mut Vec<u64>) {
     let sa = &view.args[s];
     let oa = &view.args[o];
     let forward = sa.tokens.start < oa.tokens.start;
-    let dir = if forward { "F" } else { "B" };
+    let dir = u64::from(forward);
     let (left, right) = if forward { (sa, oa) } else { (oa, sa) };
-    let mut f = |parts: &[&str]| out.push(fnv(parts));
+    let mut f = |parts: &[u64]| out.push(combine(parts));
+    let tok = &cache.tokens;
 
-    f(&["bias", dir]);
+    f(&[t::BIAS, dir]);
     // The arguments themselves.
-    let s_words = cache.words[s].as_str();
-    let o_words = cache.words[o].as_str();
-    let s_head = view.norm[sa.tokens.end - 1].as_str();
-    let o_head = view.norm[oa.tokens.end - 1].as_str();
-    f(&["sm", s_words]);
-    f(&["om", o_words]);
-    f(&["sh", s_head]);
-    f(&["oh", o_head]);
-    f(&["sl", bucket(sa.tokens.len().min(4))]);
-    f(&["ol", bucket(oa.tokens.len().min(4))]);
-    for w in &view.norm[sa.tokens.clone()] {
-        f(&["sw", w]);
+    f(&[t::S_MENTION, cache.mentions[s]]);
+    f(&[t::O_MENTION, cache.mentions[o]]);
+    f(&[t::S_HEAD, tok[sa.tokens.end - 1]]);
+    f(&[t::O_HEAD, tok[oa.tokens.end - 1]]);
+    f(&[t::S_LEN, sa.tokens.len().min(4) as u64]);
+    f(&[t::O_LEN, oa.tokens.len().min(4) as u64]);
+    for &w in &tok[sa.tokens.clone()] {
+        f(&[t::S_WORD, w]);
     }
-    for w in &view.norm[oa.tokens.clone()] {
-        f(&["ow", w]);
+    for &w in &tok[oa.tokens.clone()] {
+        f(&[t::O_WORD, w]);
     }
-    if let Some(c) = cache.class[s] {
-        f(&["sc", c]);
+    // The finer type linking gave (country, city, international_org...):
+    // also a sign the mention is a real name rather than tagger noise.
+    f(&[t::SUBTYPES, cache.subtypes[s], cache.subtypes[o], dir]);
+    let (sc, oc) = (cache.class[s], cache.class[o]);
+    if sc != 0 {
+        f(&[t::S_CLASS, sc]);
     }
-    if let Some(c) = cache.class[o] {
-        f(&["oc", c]);
-        if let Some(sc) = cache.class[s] {
-            f(&["scoc", sc, c, dir]);
+    if oc != 0 {
+        f(&[t::O_CLASS, oc]);
+        if sc != 0 {
+            f(&[t::CLASSES, sc, oc, dir]);
         }
     }
 
     // Between the two mentions.
-    let between = collapsed(view, left.tokens.end, right.tokens.start);
     let n = right.tokens.start.saturating_sub(left.tokens.end);
-    f(&["dist", bucket(n), dir]);
+    f(&[t::DIST, bucket(n), dir]);
+    collapse(view, tok, left.tokens.end, right.tokens.start, &mut cache.between);
+    let between = &cache.between;
     if between.is_empty() {
-        f(&["adjacent", dir]);
+        f(&[t::ADJACENT, dir]);
     }
-    for w in &between {
-        f(&["bw", w]);
-        f(&["bwd", w, dir]);
+    for &w in between {
+        f(&[t::BETWEEN, w]);
+        f(&[t::BETWEEN_DIR, w, dir]);
     }
-    if let (Some(first), Some(last)) = (between.first(), between.last()) {
-        f(&["bf", first, dir]);
-        f(&["bl", last, dir]);
-        f(&["bfl", first, last, dir]);
+    if let (Some(&first), Some(&last)) = (between.first(), between.last()) {
+        f(&[t::FIRST, first, dir]);
+        f(&[t::LAST, last, dir]);
+        f(&[t::FIRST_LAST, first, last, dir]);
     }
     for pair in between.windows(2) {
-        f(&["bb", pair[0], pair[1], dir]);
+        f(&[t::BIGRAM, pair[0], pair[1], dir]);
     }
     if between.len() <= 5 {
-        let mut parts = Vec::with_capacity(between.len() + 2);
-        parts.push("bs");
-        parts.extend(between.iter().copied());
-        parts.push(dir);
-        f(&parts);
+        let mut parts = [0u64; 7];
+        parts[0] = t::SEQUENCE;
+        parts[1..=between.len()].copy_from_slice(between);
+        parts[between.len() + 1] = dir;
+        f(&parts[..between.len() + 2]);
     }
     let mut counts = [0usize; 4];
     for a in view
@@ -454,37 +604,37 @@ pub fn pair_features(view: &SentenceView, cache: &ArgCache, s: usize, o: usize, 
     {
         counts[a.kind as usize] += 1;
     }
-    for (k, name) in ["PER", "ORG", "LOC", "MISC"].iter().enumerate() {
-        if counts[k] > 0 {
-            f(&["eb", name, bucket(counts[k].min(3))]);
+    for (k, &c) in counts.iter().enumerate() {
+        if c > 0 {
+            f(&[t::MENTIONS_BETWEEN, k as u64, bucket(c.min(3))]);
         }
     }
-    let commas = between.iter().filter(|w| **w == ",").count();
-    f(&["commas", bucket(commas.min(3)), dir]);
+    let commas = between.iter().filter(|&&w| w == COMMA).count();
+    f(&[t::COMMAS, bucket(commas.min(3)), dir]);
 
     // Context of each argument.
-    let word = |i: isize| -> &str {
+    let word = |i: isize| -> u64 {
         if i < 0 {
-            "<S>"
-        } else if i as usize >= view.len() {
-            "</S>"
+            START
+        } else if i as usize >= tok.len() {
+            END
         } else {
-            view.norm[i as usize].as_str()
+            tok[i as usize]
         }
     };
     let (ss, se) = (sa.tokens.start as isize, sa.tokens.end as isize);
     let (os, oe) = (oa.tokens.start as isize, oa.tokens.end as isize);
-    f(&["s-1", word(ss - 1), dir]);
-    f(&["s+1", word(se), dir]);
-    f(&["o-1", word(os - 1), dir]);
-    f(&["o+1", word(oe), dir]);
-    f(&["s-2", word(ss - 2), word(ss - 1)]);
-    f(&["o-2", word(os - 2), word(os - 1)]);
-    f(&["s+2", word(se), word(se + 1)]);
-    f(&["o+2", word(oe), word(oe + 1)]);
+    f(&[t::S_PREV, word(ss - 1), dir]);
+    f(&[t::S_NEXT, word(se), dir]);
+    f(&[t::O_PREV, word(os - 1), dir]);
+    f(&[t::O_NEXT, word(oe), dir]);
+    f(&[t::S_PREV2, word(ss - 2), word(ss - 1)]);
+    f(&[t::O_PREV2, word(os - 2), word(os - 1)]);
+    f(&[t::S_NEXT2, word(se), word(se + 1)]);
+    f(&[t::O_NEXT2, word(oe), word(oe + 1)]);
     let (ls, re) = (left.tokens.start as isize, right.tokens.end as isize);
-    f(&["l-1", word(ls - 1), dir]);
-    f(&["r+1", word(re), dir]);
+    f(&[t::LEFT_PREV, word(ls - 1), dir]);
+    f(&[t::RIGHT_NEXT, word(re), dir]);
 
     // Nearest-of-type: is the object the closest mention of its type to the
     // subject, and the subject the closest of its type to the object?
@@ -504,25 +654,53 @@ pub fn pair_features(view: &SentenceView, cache: &ArgCache, s: usize, o: usize, 
             .enumerate()
             .any(|(i, a)| i != to && a.kind == target.kind && a.tokens != from.tokens && d(a) < dt)
     };
-    let on = nearest(sa, o);
-    let sn = nearest(oa, s);
-    f(&[
-        "near",
-        if on { "o" } else { "-" },
-        if sn { "s" } else { "-" },
-        dir,
-    ]);
-    f(&["nargs", bucket(view.args.len().min(7))]);
-    let label = relation_for(sa.kind, oa.kind).map_or("-", |l| RELATION_TYPES[l].0);
-    f(&["sig", label, dir, bucket(n)]);
+    let on = u64::from(nearest(sa, o));
+    let sn = u64::from(nearest(oa, s));
+    f(&[t::NEAREST, on, sn, dir]);
+    f(&[t::ARGS, bucket(view.args.len().min(7))]);
+    let label = relation_for(sa.kind, oa.kind).map_or(9, |l| l as u64);
+    f(&[t::SIGNATURE, label, dir, bucket(n)]);
+}
+
+/// How often the word right before a mention the entities stage found is
+/// inside the corpus's mention (`President Lincoln`) rather than outside it
+/// (`Sen. Jake Garn`), over training sentences run through the pipeline:
+/// the span convention [`PairClassifier::argument_tokens`] applies.
+#[derive(Debug, Default)]
+pub struct PrefixCounts {
+    counts: std::collections::BTreeMap<(EntityType, String), (u32, u32)>,
+}
+
+impl PrefixCounts {
+    pub fn add(&mut self, kind: EntityType, word: &str, inside: bool) {
+        let c = self.counts.entry((kind, word.to_string())).or_default();
+        if inside {
+            c.0 += 1;
+        } else {
+            c.1 += 1;
+        }
+    }
+
+    /// The words inside at least `min` times and more often inside than
+    /// outside.
+    pub fn learnt(&self, min: u32) -> Convention {
+        Convention {
+            prefixes: self
+                .counts
+                .iter()
+                .filter(|(_, &(i, o))| i >= min && i > o)
+                .map(|(k, _)| k.clone())
+                .collect(),
+        }
+    }
 }
 
 /// Turns one sentence into training pairs (gold relations among candidates).
 pub fn training_pairs(view: &SentenceView, gold: &[(usize, usize, usize)], out: &mut Vec<TrainPair>) {
-    let cache = ArgCache::new(view);
+    let mut cache = ArgCache::new(view);
     for (s, o, label) in candidates(view) {
         let mut features = Vec::with_capacity(128);
-        pair_features(view, &cache, s, o, &mut features);
+        pair_features(view, &mut cache, s, o, &mut features);
         out.push(TrainPair {
             features,
             label,

@@ -9,6 +9,7 @@
 //! All entries are in [`super::view::normalize`]d form, tokens joined by
 //! single spaces.
 
+use super::view::FnvBuild;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -312,9 +313,9 @@ const COUNTRIES: &[&str] = &[
 /// The class of a place name (`"us_state"`, `"country"`), from its
 /// normalised text.
 pub fn place_class(norm: &str) -> Option<&'static str> {
-    static TABLE: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
+    static TABLE: OnceLock<HashMap<&'static str, &'static str, FnvBuild>> = OnceLock::new();
     let table = TABLE.get_or_init(|| {
-        let mut t = HashMap::new();
+        let mut t = HashMap::default();
         for c in COUNTRIES {
             t.insert(*c, "country");
         }

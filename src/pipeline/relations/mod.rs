@@ -14,6 +14,7 @@
 pub mod classifier;
 pub mod conll04;
 pub mod events;
+pub mod harness;
 pub mod lexicon;
 pub mod offices;
 pub mod patterns;
@@ -28,7 +29,7 @@ use offices::TitleMatch;
 use patterns::{Compiled, Ctx, Match, PatternDef};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
-use view::{normalize, Arg, SentenceView};
+use view::{normalize, Arg, FnvBuild, SentenceView};
 
 /// The loaded relation models.
 #[derive(Debug, Clone, Default)]
@@ -120,14 +121,21 @@ pub fn extract(
                 from_match(text, view, &titles, &pat.def, &m, &mut cands);
             }
         }
-        if lang == "en" || (lang != "fr" && looks_english(view)) {
+        if classifier_applies(lang, view) {
             if let Some(clf) = &models.classifier {
                 for p in clf.predict(view) {
-                    let (s, o) = (&view.args[p.subject], &view.args[p.object]);
+                    // The CoNLL04 argument convention (a title such as
+                    // "President" is part of the mention), see docs/relations.md.
+                    let arg = |a: usize| {
+                        (
+                            view.args[a].entity,
+                            view.span_of(clf.convention.argument_tokens(view, a)),
+                        )
+                    };
                     cands.push(Cand {
                         kind: conll04::RELATION_TYPES[p.label].0,
-                        subject: (s.entity, s.span),
-                        object: Some((o.entity, o.span)),
+                        subject: arg(p.subject),
+                        object: Some(arg(p.object)),
                         attributes: BTreeMap::new(),
                         evidence: view.span,
                         trigger: None,
@@ -143,30 +151,6 @@ pub fn extract(
     (relations, events)
 }
 
-/// FNV-1a for the small per-sentence word sets (SipHash showed in profiles).
-#[derive(Default, Clone, Copy)]
-struct FnvBuild;
-
-struct Fnv(u64);
-
-impl std::hash::BuildHasher for FnvBuild {
-    type Hasher = Fnv;
-    fn build_hasher(&self) -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl std::hash::Hasher for Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 /// English function words, to run the English classifier on English
 /// sentences of an article whose language was not detected as English (a
 /// one-sentence article is often too short for trigram detection).
@@ -179,11 +163,25 @@ const FRENCH: &[&str] = &[
     "une", "un",
 ];
 
-fn looks_english(view: &SentenceView) -> bool {
+/// Does the English CoNLL04 classifier apply to this sentence? On English
+/// articles, on English-looking sentences of articles in other languages
+/// (but not French ones: the French patterns cover those), and on articles
+/// whose language is undetermined (`xx`: a dateline of names such as
+/// `DAYTON, Ohio (AP)`) unless the sentence looks French.
+fn classifier_applies(lang: &str, view: &SentenceView) -> bool {
     let count = |list: &[&str]| view.norm.iter().filter(|w| list.contains(&w.as_str())).count();
-    let en = count(ENGLISH);
-    en >= 2 && en > count(FRENCH)
+    match lang {
+        "en" => true,
+        "fr" => false,
+        _ => {
+            let (en, fr) = (count(ENGLISH), count(FRENCH));
+            (en >= 2 && en > fr) || (lang == UNDETERMINED && fr <= en)
+        }
+    }
 }
+
+/// The language code the pipeline passes when detection found no language.
+pub const UNDETERMINED: &str = "xx";
 
 /// A relation before entity ids are resolved.
 #[derive(Debug, Clone)]
@@ -521,7 +519,7 @@ fn finish(mut cands: Vec<Cand>, entities: &[Entity]) -> Vec<Relation> {
         .collect()
 }
 
-/// The sentences of `doc` that hold at least one mention, as views.
+/// The sentences of `doc` that hold two mentions or a person, as views.
 /// Mentions that do not start and end on token boundaries (a demonym
 /// inside "kazakho-européenne") or that cross sentences are left out.
 pub fn sentence_views<'t>(text: &'t str, doc: &Document, entities: &[Entity]) -> Vec<SentenceView<'t>> {
@@ -551,6 +549,9 @@ pub fn sentence_views<'t>(text: &'t str, doc: &Document, entities: &[Entity]) ->
     }
     per_sentence
         .into_iter()
+        // A relation needs two mentions, or a person (an office whose
+        // country another sentence names): skip the others before building.
+        .filter(|(_, args)| args.len() >= 2 || args.iter().any(|a| a.kind == EntityType::PER))
         .map(|(si, mut args)| {
             args.sort_by_key(|a| (a.tokens.start, std::cmp::Reverse(a.tokens.end)));
             let mut end = 0;

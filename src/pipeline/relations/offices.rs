@@ -218,8 +218,8 @@ fn tables() -> &'static (Vec<OfficeDef>, Vec<OfficeDef>) {
 }
 
 /// Every word a title can start with (French and English).
-fn first_words() -> &'static std::collections::HashSet<String> {
-    static WORDS: OnceLock<std::collections::HashSet<String>> = OnceLock::new();
+fn first_words() -> &'static std::collections::HashSet<String, super::view::FnvBuild> {
+    static WORDS: OnceLock<std::collections::HashSet<String, super::view::FnvBuild>> = OnceLock::new();
     WORDS.get_or_init(|| {
         let (fr, en) = tables();
         fr.iter()

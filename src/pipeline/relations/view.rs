@@ -73,6 +73,31 @@ impl SentenceView<'_> {
     }
 }
 
+/// FNV-1a hashing for the stage's small word sets and lexicon tables
+/// (SipHash showed in profiles).
+#[derive(Default, Clone, Copy)]
+pub struct FnvBuild;
+
+pub struct Fnv(u64);
+
+impl std::hash::BuildHasher for FnvBuild {
+    type Hasher = Fnv;
+    fn build_hasher(&self) -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Lower-cases, removes accents, folds typographic apostrophes (’ ʼ `) to
 /// `'` and dashes to `-`. "Téléphone" → "telephone", "l’" → "l'".
 ///
