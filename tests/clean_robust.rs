@@ -33,23 +33,30 @@ proptest! {
     }
 
     #[test]
-    #[ignore = "fails in this session (cause not yet analysed), see docs/clean.md"]
     fn html_never_panics(s in "(<[a-z]{1,6}( [a-z]+=\"[^\"]{0,8}\")?>|</[a-z]{1,6}>|[^<>]{0,20}|&[a-z#0-9]{0,6};?){0,40}") {
         let c = clean_html(&s);
+        // Whatever is kept is on the page: no invented text, no markup.
         prop_assert!(c.text.len() <= s.len() * 4 + 16);
-        let _ = html_to_text(&s);
+        let visible = html_to_text(&s);
+        prop_assert!(visible.len() <= s.len() * 4 + 16);
     }
 }
 
+/// A page cut anywhere (a dropped connection) gives text from the page
+/// only: no markup, and never text the page does not show (rs-trafilatura
+/// returned the head's `<title>` three times for the cut at 40 bytes).
 #[test]
-#[ignore = "fails or is too slow in debug builds in this session, see docs/clean.md"]
 fn truncated_html() {
     let page = "<html><head><title>Titre</title></head><body><article><p>Le ministre a annoncé mercredi \
                 une visite de travail à Bruxelles.</p><p>Deuxième paragraphe";
-    for cut in [0, 10, 40, 80, page.len()] {
+    for cut in (0..page.len()).filter(|&i| page.is_char_boundary(i)).step_by(7) {
         let c = clean_html(&page[..cut]);
-        assert!(!c.text.contains('<'));
+        assert!(!c.text.contains("<"), "cut {cut}: {:?}", c.text);
+        assert!(!c.text.contains("Titre"), "cut {cut}: {:?}", c.text);
     }
+    let c = clean_html(page);
+    assert!(c.text.contains("Le ministre a annoncé mercredi"), "{:?}", c.text);
+    assert_eq!(c.title.as_deref(), Some("Titre"));
 }
 
 #[test]
@@ -62,42 +69,56 @@ fn binary_junk() {
     let _ = clean_html(&s);
 }
 
+/// 20,000 nested elements: the HTML parser's tree builder is quadratic in
+/// nesting (minutes), so such pages take the linear tag-stripping path and
+/// still give their text.
 #[test]
-#[ignore = "fails or is too slow in debug builds in this session, see docs/clean.md"]
 fn deeply_nested_tags() {
     let depth = 20_000;
+    let sentence = "Le ministre a annoncé mercredi une visite de travail à Bruxelles.";
     let html = format!(
-        "{}<p>deep text here</p>{}",
+        "{}<p>{sentence}</p>{}",
         "<div>".repeat(depth),
         "</div>".repeat(depth)
     );
     let started = Instant::now();
     let c = clean_html(&html);
-    assert!(c.extracted.is_some());
-    let _ = html_to_text(&html);
-    let nested_inline = format!("{}x", "<b><i>".repeat(depth));
-    let _ = clean_html(&nested_inline);
-    assert!(started.elapsed() < Duration::from_secs(60));
+    assert!(c.text.contains(sentence), "{:?}", c.text);
+    assert!(html_to_text(&html).contains(sentence));
+    let nested_inline = format!("{}{sentence}", "<b><i>".repeat(depth));
+    assert!(clean_html(&nested_inline).text.contains(sentence));
+    // Just under the limit: parsed normally, still fast.
+    let html = format!("{}<p>{sentence}</p>{}", "<div>".repeat(900), "</div>".repeat(900));
+    assert!(clean_html(&html).text.contains(sentence));
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
+/// A 10 MB page (above the parser's size limit, so the linear tag-stripping
+/// path) still gives its whole text, in bounded time. Paragraphs of ~5 KB
+/// keep the line count (and so the debug-build time of the per-line rules)
+/// moderate; the bytes are what the limit is about.
 #[test]
-#[ignore = "fails or is too slow in debug builds in this session, see docs/clean.md"]
 fn ten_megabyte_page() {
-    let para =
-        "<p>Le Kazakhstan et l’Union européenne ont confirmé leur volonté de développer une coopération \
-                multidimensionnelle mutuellement bénéfique.</p>\n";
+    let sentence = "Le Kazakhstan et l’Union européenne ont confirmé leur volonté de développer une \
+                    coopération multidimensionnelle mutuellement bénéfique. ";
+    let para = format!("<p>{}</p>\n", sentence.repeat(40));
     let mut html = String::from("<html><body><article>");
     while html.len() < 10_000_000 {
-        html.push_str(para);
+        html.push_str(&para);
     }
     html.push_str("</article></body></html>");
     let started = Instant::now();
     let c = clean_html(&html);
-    assert!(c.text.len() > 1_000_000, "{}", c.text.len());
-    let t = clean_text(&html_to_text(&html));
-    assert!(!t.text.is_empty());
+    assert!(c.text.len() > 9_000_000, "{}", c.text.len());
+    // The visible text alone (the line rules over it are what clean_html
+    // just ran on this path).
+    assert!(html_to_text(&html).len() > 9_000_000);
     assert!(
-        started.elapsed() < Duration::from_secs(120),
+        started.elapsed() < Duration::from_secs(30),
         "{:?}",
         started.elapsed()
     );

@@ -39,6 +39,34 @@ pub struct Args {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
+    /// Which pages: all, or the fixed split by page id that `newsflow train clean` uses
+    /// (held out: numeric id a multiple of 5; train: the rest).
+    #[arg(long, value_enum, default_value_t = Split::All)]
+    pub split: Split,
+}
+
+/// The fixed split of a WCXB-layout directory by page id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Split {
+    All,
+    /// Pages never trained on (id a multiple of 5).
+    Heldout,
+    /// The pages the line model is trained on.
+    Train,
+}
+
+/// Whether a page is in the held-out fifth: numeric id a multiple of 5
+/// (non-numeric ids, e.g. Readability's page names, by a stable hash).
+pub fn is_heldout(id: &str) -> bool {
+    match id.parse::<u64>() {
+        Ok(n) => n % 5 == 0,
+        Err(_) => {
+            id.bytes()
+                .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
+                % 5
+                == 0
+        }
+    }
 }
 
 /// One page with its ground truth.
@@ -179,7 +207,12 @@ pub fn score_page(page: &Page, text_path: bool) -> PageScore {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let load_started = Instant::now();
-    let pages = load_pages(&args.dir, args.limit)?;
+    let mut pages = load_pages(&args.dir, args.limit)?;
+    match args.split {
+        Split::All => {}
+        Split::Heldout => pages.retain(|p| is_heldout(&p.id)),
+        Split::Train => pages.retain(|p| !is_heldout(&p.id)),
+    }
     let bytes: usize = pages.iter().map(|p| p.html.len()).sum();
     tracing::info!(
         pages = pages.len(),
@@ -233,7 +266,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else {
         "html (clean_html)"
     };
-    println!("pages: {}   path: {path_name}", scores.len());
+    println!(
+        "pages: {}   path: {path_name}   split: {:?}",
+        scores.len(),
+        args.split
+    );
     if args.text {
         let b = base.mean();
         println!(

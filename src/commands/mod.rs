@@ -10,6 +10,7 @@ pub mod eval_relations;
 pub mod replay;
 #[cfg(feature = "kafka")]
 pub mod run;
+pub mod train_clean;
 pub mod train_ner;
 pub mod train_relations;
 
@@ -83,6 +84,8 @@ pub enum TrainCommand {
     Ner(train_ner::Args),
     /// The CoNLL04 pair classifier of the relations stage.
     Relations(train_relations::Args),
+    /// The line model of the clean stage's scraped-text path, from WCXB dev (held-out fifth scored).
+    Clean(train_clean::Args),
 }
 
 impl TrainCommand {
@@ -90,6 +93,7 @@ impl TrainCommand {
         match self {
             TrainCommand::Ner(args) => train_ner::run(args),
             TrainCommand::Relations(args) => train_relations::run(args),
+            TrainCommand::Clean(args) => train_clean::run(args),
         }
     }
 }

@@ -8,7 +8,7 @@
 //! exhaust a recursive walker, or no result) go through the visible text
 //! and the full-page line rules instead, so every input gets an answer.
 
-use crate::pipeline::record::PageMetadata;
+use crate::pipeline::record::{BoilerplateBlock, PageMetadata};
 use dom_query::{Document, NodeRef};
 use serde_json::Value;
 
@@ -19,8 +19,14 @@ pub struct Page {
     pub text: String,
     pub title: Option<String>,
     pub metadata: PageMetadata,
-    /// Which extractor produced `text`: `rs-trafilatura` or `visible-text`.
+    /// Which extractor produced `text`: `rs-trafilatura`, `visible-text` or
+    /// `stripped-tags`.
     pub extractor: &'static str,
+    /// On the fallback paths (`visible-text`, `stripped-tags`) the full-page
+    /// line rules have already judged the page: its visible text, and the
+    /// blocks they removed (offsets into that visible text). `None` for
+    /// rs-trafilatura's output, which still needs the line rules.
+    pub judged: Option<(String, Vec<BoilerplateBlock>)>,
 }
 
 /// Deeper element nesting than this is not handed to the extractor (its
@@ -85,15 +91,54 @@ const BLOCK: &[&str] = &[
     "option",
 ];
 
+/// Estimated nesting depth (see [`estimate_depth`]) above which a page is
+/// not handed to the HTML parser at all: html5ever's tree builder scans its
+/// stack of open elements and its list of active formatting elements on
+/// every tag, so tens of thousands of unclosed tags take quadratic time
+/// (20,000 nested `<div>`s: minutes in a debug build). Such pages are never
+/// real articles; they get the linear tag-stripping path instead.
+pub const MAX_PARSE_DEPTH: usize = 1_000;
+
+/// Pages larger than this (bytes) take the same linear path: the parser and
+/// the extractor's repeated passes would take tens of seconds, and
+/// rs-trafilatura cuts its output at 1,000,000 characters. The largest WCXB
+/// dev page is 5.3 MB.
+pub const MAX_PARSE_BYTES: usize = 8_000_000;
+
+/// Whether a page goes through [`strip_tags`] instead of the parser.
+fn too_big_to_parse(html: &str) -> bool {
+    html.len() > MAX_PARSE_BYTES || estimate_depth(html) > MAX_PARSE_DEPTH
+}
+
 /// Extracts main content and metadata from an HTML page.
+///
+/// Every input gets an answer: pages too big or nested too deeply for the
+/// parser go
+/// through [`strip_tags`]; pages the extractor should not be trusted with
+/// (too deep for its recursive walks, no result, or a result whose words
+/// are not on the page) go through the visible text and the full-page line
+/// rules.
 pub fn extract(html: &str) -> Page {
+    if too_big_to_parse(html) {
+        let visible = strip_tags(html);
+        let cleaned = super::text::classify(&visible, super::text::Mode::Page, false);
+        return Page {
+            text: cleaned.body,
+            title: None,
+            metadata: PageMetadata::default(),
+            extractor: "stripped-tags",
+            judged: Some((visible, cleaned.boilerplate)),
+        };
+    }
     let doc = Document::from(html);
     let mut metadata = read_metadata(&doc);
     let meta_title = metadata_title(&doc);
+    let visible = visible_text(&doc);
     let depth = max_depth(&doc);
+    drop(doc);
     if depth <= MAX_EXTRACTOR_DEPTH {
         if let Ok(result) = rs_trafilatura::extract(html) {
-            if !result.content_text.trim().is_empty() {
+            if !result.content_text.trim().is_empty() && words_on_page(&result.content_text, &visible) {
                 let m = &result.metadata;
                 fill(&mut metadata.author, m.author.as_deref());
                 fill(&mut metadata.site_name, m.sitename.as_deref());
@@ -106,18 +151,197 @@ pub fn extract(html: &str) -> Page {
                     title: meta_title.or_else(|| nonempty(m.title.as_deref())),
                     metadata,
                     extractor: "rs-trafilatura",
+                    judged: None,
                 };
             }
         }
     }
-    let visible = visible_text(&doc);
     let cleaned = super::text::classify(&visible, super::text::Mode::Page, false);
     Page {
         text: cleaned.body,
         title: meta_title,
         metadata,
         extractor: "visible-text",
+        judged: Some((visible, cleaned.boilerplate)),
     }
+}
+
+/// Whether at least 80 % of the extracted words occur in the page's visible
+/// text. rs-trafilatura's body fallback can return text that is not on the
+/// page at all (on `<html><head><title>T</title></head><` it returns
+/// "T<TT<": the head's title, repeated); an extractor must not invent text.
+fn words_on_page(extracted: &str, visible: &str) -> bool {
+    let mut bag: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for w in super::eval::words(visible) {
+        *bag.entry(w).or_default() += 1;
+    }
+    let words = super::eval::words(extracted);
+    if words.is_empty() {
+        return false;
+    }
+    let found = words.iter().filter(|w| bag.contains_key(w.as_str())).count();
+    found * 5 >= words.len() * 4
+}
+
+/// Elements whose end tag is optional (closed implicitly by a sibling), and
+/// void elements: neither adds nesting in [`estimate_depth`].
+const NO_DEPTH: &[&str] = &[
+    "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "thead", "tbody", "tfoot", "colgroup",
+    "rb", "rt", "rp", "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+    "track", "wbr", "param", "keygen", "html", "head", "body",
+];
+
+/// Elements whose content is raw text up to their end tag.
+const RAW_TEXT: &[&str] = &[
+    "script",
+    "style",
+    "textarea",
+    "title",
+    "xmp",
+    "iframe",
+    "noembed",
+    "noframes",
+    "plaintext",
+];
+
+/// A tag found by [`scan_tags`].
+struct Tag<'a> {
+    /// Lower-cased name (ASCII letters and digits only).
+    name: &'a str,
+    end: bool,
+    self_closing: bool,
+}
+
+/// What [`scan_tags`] reports: text between tags, or a tag.
+enum Token<'a, 'b> {
+    Text(&'a str),
+    Tag(Tag<'b>),
+}
+
+/// Walks `html` once, linearly, reporting the text between tags and every
+/// start or end tag; comments, doctypes and the content
+/// of raw-text elements (script, style, title, ...: never visible text) are
+/// skipped. No tree is built,
+/// so neither depth nor size can make it superlinear.
+fn scan_tags<'a>(html: &'a str, mut on: impl FnMut(Token<'a, '_>)) {
+    let bytes = html.as_bytes();
+    let mut name_buf = String::new();
+    let mut i = 0;
+    let mut text_start = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'<' {
+            i += 1;
+            continue;
+        }
+        let next = bytes.get(i + 1).copied().unwrap_or(0);
+        let is_end = next == b'/';
+        let name_at = i + 1 + usize::from(is_end);
+        let starts_name = bytes.get(name_at).is_some_and(u8::is_ascii_alphabetic);
+        if next == b'!' || next == b'?' {
+            on(Token::Text(&html[text_start..i]));
+            let close = if html[i..].starts_with("<!--") {
+                html[i + 4..].find("-->").map(|p| i + 4 + p + 3)
+            } else {
+                html[i..].find('>').map(|p| i + p + 1)
+            };
+            i = close.unwrap_or(bytes.len());
+            text_start = i;
+            continue;
+        }
+        if !starts_name {
+            i += 1;
+            continue;
+        }
+        on(Token::Text(&html[text_start..i]));
+        let mut j = name_at;
+        while j < bytes.len() && bytes[j].is_ascii_alphanumeric() {
+            j += 1;
+        }
+        name_buf.clear();
+        name_buf.push_str(&html[name_at..j]);
+        name_buf.make_ascii_lowercase();
+        // The tag ends at the next '>' outside quotes.
+        let mut quote = 0u8;
+        while j < bytes.len() {
+            let b = bytes[j];
+            if quote != 0 {
+                if b == quote {
+                    quote = 0;
+                }
+            } else if b == b'"' || b == b'\'' {
+                quote = b;
+            } else if b == b'>' {
+                break;
+            }
+            j += 1;
+        }
+        let self_closing = j > 0 && j < bytes.len() && bytes[j - 1] == b'/';
+        i = (j + 1).min(bytes.len());
+        text_start = i;
+        on(Token::Tag(Tag {
+            name: &name_buf,
+            end: is_end,
+            self_closing,
+        }));
+        if !is_end && RAW_TEXT.contains(&name_buf.as_str()) {
+            // Skip to the matching end tag (ASCII case-insensitive).
+            let close = format!("</{name_buf}");
+            let rest = &bytes[i..];
+            let found = rest
+                .windows(close.len())
+                .position(|w| w.eq_ignore_ascii_case(close.as_bytes()));
+            i = found.map_or(bytes.len(), |p| i + p);
+            text_start = i;
+        }
+    }
+    on(Token::Text(&html[text_start..]));
+}
+
+/// How deeply the tags of `html` nest, estimated in one linear pass without
+/// building a tree: start tags of elements that can hold others count one
+/// level, their end tags close one; elements with optional end tags and
+/// void elements do not count (a page of unclosed `<p>`s is flat).
+pub fn estimate_depth(html: &str) -> usize {
+    let mut depth = 0usize;
+    let mut max = 0usize;
+    scan_tags(html, |token| {
+        let Token::Tag(tag) = token else {
+            return;
+        };
+        if NO_DEPTH.contains(&tag.name) || tag.self_closing {
+            return;
+        }
+        if tag.end {
+            depth = depth.saturating_sub(1);
+        } else {
+            depth += 1;
+            max = max.max(depth);
+        }
+    });
+    max
+}
+
+/// Visible text without an HTML parser: the text between tags, a line break
+/// at every block element, script and style content dropped, entities
+/// decoded later by the line hygiene. The degraded path for pages the
+/// parser cannot be trusted with (see [`MAX_PARSE_DEPTH`]).
+pub fn strip_tags(html: &str) -> String {
+    let mut pieces: Vec<Option<&str>> = Vec::new();
+    scan_tags(html, |token| match token {
+        Token::Text(t) => pieces.push(Some(t)),
+        Token::Tag(tag) if BLOCK.contains(&tag.name) || tag.name == "br" => pieces.push(None),
+        Token::Tag(_) => {}
+    });
+    let mut line = String::new();
+    let mut out = String::new();
+    for piece in pieces {
+        match piece {
+            Some(t) => line.push_str(t),
+            None => flush(&mut line, &mut out),
+        }
+    }
+    flush(&mut line, &mut out);
+    out
 }
 
 fn fill(slot: &mut Option<String>, value: Option<&str>) {
@@ -149,8 +373,12 @@ fn max_depth(doc: &Document) -> usize {
     max
 }
 
-/// The page's visible text, one block per line, no boilerplate judgement.
+/// The page's visible text, one block per line, no boilerplate judgement
+/// (pages too big or nested too deeply for the parser: [`strip_tags`]).
 pub fn html_to_text(html: &str) -> String {
+    if too_big_to_parse(html) {
+        return strip_tags(html);
+    }
     visible_text(&Document::from(html))
 }
 
@@ -384,6 +612,35 @@ mod tests {
                     <p>Un <b>beau</b> texte.</p><script>var x;</script><div hidden>caché</div>\
                     <ul><li>a</li><li>b</li></ul>x<br>y</body></html>";
         assert_eq!(html_to_text(html), "Menu\nUn beau texte.\na\nb\nx\ny");
+    }
+
+    #[test]
+    fn depth_estimate_is_linear_and_ignores_optional_end_tags() {
+        assert_eq!(estimate_depth("<div><div><p>a<p>b</div></div>"), 2);
+        assert_eq!(estimate_depth("<ul><li>a<li>b<li>c</ul><br><img src=x>"), 1);
+        assert_eq!(estimate_depth("<b><i>x</i></b><b>y</b>"), 2);
+        assert_eq!(estimate_depth(&"<b><i>".repeat(600)), 1200);
+        assert_eq!(
+            estimate_depth("<script>if (a<b) { x = '<div><div>'; }</script><div>"),
+            1
+        );
+        assert_eq!(estimate_depth("<!-- <div><div> --><a href='>'>x</a>"), 1);
+        assert_eq!(estimate_depth("a < b and c<"), 0);
+    }
+
+    #[test]
+    fn stripped_tags_keep_blocks_and_drop_scripts() {
+        let html = "<html><head><title>T</title><style>p{}</style></head><body><p>Un <b>beau</b> texte.\
+                    <script>var x = '<p>';</script><li>a<li>b</ul>x<br>y<!-- c --></body>";
+        assert_eq!(strip_tags(html), "Un beau texte.\na\nb\nx\ny");
+        assert_eq!(strip_tags("<div"), "");
+        assert_eq!(strip_tags("a<"), "a<");
+    }
+
+    #[test]
+    fn extractor_output_must_be_on_the_page() {
+        assert!(words_on_page("Le ministre a dit", "menu\nLe ministre a dit oui"));
+        assert!(!words_on_page("Titre<TitreTitre<", "<"));
     }
 
     #[test]

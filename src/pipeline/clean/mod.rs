@@ -21,6 +21,7 @@
 pub mod eval;
 pub mod html;
 pub mod hygiene;
+pub mod model;
 pub mod patterns;
 pub mod text;
 
@@ -40,7 +41,9 @@ pub struct Cleaned {
     pub boilerplate: Vec<BoilerplateBlock>,
     pub metadata: PageMetadata,
     /// For HTML input: the main-content text the extractor returned (one
-    /// block per line), which `boilerplate` offsets index. `None` for text.
+    /// block per line), which `boilerplate` offsets index; on the fallback
+    /// paths (no usable extraction, pages too big or too deep for the
+    /// parser) the page's whole visible text. `None` for text.
     pub extracted: Option<String>,
 }
 
@@ -54,7 +57,14 @@ pub struct Cleaned {
 /// has no page structure to judge: it is kept whole, normalised, rather than
 /// turned into an empty article.
 pub fn clean_text(input: &str) -> Cleaned {
-    let c = text::classify(input, text::Mode::Page, true);
+    clean_text_with_model(input, model::LineModel::shipped())
+}
+
+/// [`clean_text`] with a given line model (`None`: the region heuristic
+/// alone), so `newsflow train clean` can score a model before shipping it.
+pub fn clean_text_with_model(input: &str, line_model: Option<&model::LineModel>) -> Cleaned {
+    let mut lines = text::split_lines(input);
+    let c = text::classify_lines_with(&mut lines, text::Mode::Page, true, line_model);
     if c.body.trim().is_empty() {
         return Cleaned {
             text: normalize(input),
@@ -72,6 +82,17 @@ pub fn clean_text(input: &str) -> Cleaned {
 /// Cleans an HTML page: main content, metadata, then the line rules.
 pub fn clean_html(input: &str) -> Cleaned {
     let page = html::extract(input);
+    if let Some((visible, boilerplate)) = page.judged {
+        // A fallback path: the line rules already ran over the whole
+        // visible text (offsets index it).
+        return Cleaned {
+            text: page.text,
+            title: page.title,
+            boilerplate,
+            metadata: page.metadata,
+            extracted: Some(visible),
+        };
+    }
     let mut lines = text::split_lines(&page.text);
     // The extractor often repeats the headline as the first line; it is the
     // title, not body (and not boilerplate either).

@@ -18,6 +18,7 @@
 //! items, datelines and short sentences inside the body all stay.
 
 use super::hygiene;
+use super::model::{self, LineModel};
 use super::patterns::{normalize, Kind, PhraseMatcher};
 use crate::pipeline::record::BoilerplateBlock;
 use regex::Regex;
@@ -115,8 +116,15 @@ pub fn classify(input: &str, mode: Mode, take_title: bool) -> Classified {
     classify_lines(&mut lines, mode, take_title)
 }
 
-/// Like [`classify`] on lines already split (and possibly already judged).
+/// Like [`classify`] on lines already split (and possibly already judged),
+/// with the shipped line model for [`Mode::Page`].
 pub fn classify_lines(lines: &mut [Line], mode: Mode, take_title: bool) -> Classified {
+    classify_lines_with(lines, mode, take_title, LineModel::shipped())
+}
+
+/// Judges every line by the phrase and hand-written rules (hard evidence:
+/// what they remove stays removed).
+pub fn judge_rules(lines: &mut [Line]) {
     let matcher = PhraseMatcher::shared();
     for line in lines.iter_mut() {
         if line.kind.is_none() {
@@ -125,8 +133,30 @@ pub fn classify_lines(lines: &mut [Line], mode: Mode, take_title: bool) -> Class
                 .or_else(|| rule_kind(&line.clean, &line.norm));
         }
     }
+}
+
+/// Like [`classify_lines`] with a given line model for [`Mode::Page`]
+/// (`None`: the region heuristic alone); used by `newsflow train clean` to
+/// score a model before it is shipped.
+pub fn classify_lines_with(
+    lines: &mut [Line],
+    mode: Mode,
+    take_title: bool,
+    model: Option<&LineModel>,
+) -> Classified {
+    judge_rules(lines);
     if mode == Mode::Page {
-        main_region(lines);
+        let region = region_keep(lines);
+        match model {
+            Some(m) => model::apply(m, lines, &region),
+            None => {
+                for (line, kept) in lines.iter_mut().zip(region) {
+                    if !kept && line.kind.is_none() {
+                        line.kind = Some(Kind::LowContent);
+                    }
+                }
+            }
+        }
     }
     let title_idx = if take_title { find_title(lines, mode) } else { None };
     let title = title_idx.map(|i| lines[i].clean.clone());
@@ -178,7 +208,7 @@ fn looks_like_title(line: &str) -> bool {
 
 /// Sentence-like: ends with terminal punctuation (any script), possibly
 /// followed by a closing quote or bracket.
-fn ends_like_sentence(line: &str) -> bool {
+pub(crate) fn ends_like_sentence(line: &str) -> bool {
     let trimmed = line.trim_end_matches(|c: char| {
         matches!(
             c,
@@ -190,7 +220,7 @@ fn ends_like_sentence(line: &str) -> bool {
 
 /// Weight of a line in words; CJK characters count for most of a word each,
 /// since those scripts do not separate words with spaces.
-fn word_weight(norm: &str) -> f64 {
+pub(crate) fn word_weight(norm: &str) -> f64 {
     let mut words = 0usize;
     let mut cjk = 0usize;
     for w in norm.split(' ').filter(|w| !w.is_empty()) {
@@ -209,7 +239,7 @@ fn is_cjk(c: char) -> bool {
 }
 
 /// A line that reads as body text (not a label, heading or menu item).
-fn is_body_like(line: &Line) -> bool {
+pub(crate) fn is_body_like(line: &Line) -> bool {
     let w = word_weight(&line.norm);
     (w >= 6.0 && ends_like_sentence(&line.clean)) || w >= 14.0
 }
@@ -646,13 +676,15 @@ fn comment_tail(lines: &mut [Line]) {
     }
 }
 
-/// Full-page text: keeps the contiguous run of lines with the highest
+/// Full-page text: which lines the region heuristic keeps (an input of the
+/// line model, and the whole decision when no model is shipped): the
+/// contiguous run of lines with the highest
 /// score, where body-like lines score their word weight and other unjudged
 /// lines a small penalty (menus are long runs of short lines). Lines already
 /// judged boilerplate are neutral. Also keeps further runs that score at
 /// least 30 % of the main one (articles split by an inline
 /// widget).
-fn main_region(lines: &mut [Line]) {
+pub fn region_keep(lines: &[Line]) -> Vec<bool> {
     let first = 0;
     // Both constants chosen on WCXB dev (first 400 pages; penalty 1.5-4 and
     // ratio 0.3-0.5 all within 0.4 F1 points of each other).
@@ -710,11 +742,7 @@ fn main_region(lines: &mut [Line]) {
             keep[*a..=*b].iter_mut().for_each(|k| *k = true);
         }
     }
-    for (line, kept) in lines.iter_mut().zip(keep) {
-        if !kept && line.kind.is_none() {
-            line.kind = Some(Kind::LowContent);
-        }
-    }
+    keep
 }
 
 /// Builds the body from the kept lines and merges adjacent removed lines
