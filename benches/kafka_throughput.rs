@@ -25,10 +25,11 @@
 //!
 //! Under `cargo test` (no `--bench` flag) it only says how to run it.
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use anyhow::{bail, Context, Result};
-use newsflow::config::Config;
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
+use newsflow::stream::runtime::client_config;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::message::Message;
@@ -96,7 +97,7 @@ fn main() -> Result<()> {
         Some(b) => Broker::External(b.clone()),
         None => Broker::start(&work)?,
     };
-    let result = run(&opts, broker.addr(), &work);
+    let result = run(&opts, &broker, &work);
     drop(broker);
     let _ = std::fs::remove_dir_all(&work);
     result
@@ -124,6 +125,16 @@ impl Broker {
         let addr = String::from_utf8(out.stdout)?.trim().to_owned();
         eprintln!("tansu broker on {addr}");
         Ok(Broker::Tansu { addr, dir })
+    }
+
+    /// The broker's process, when this bench started it (for its CPU time).
+    fn pid(&self) -> Option<u32> {
+        match self {
+            Broker::External(_) => None,
+            Broker::Tansu { dir, .. } => std::fs::read_to_string(dir.join("tansu.pid"))
+                .ok()
+                .and_then(|p| p.trim().parse().ok()),
+        }
     }
 
     fn addr(&self) -> &str {
@@ -157,9 +168,56 @@ struct Sample {
     startup: f64,
     /// Peak resident set of the process, KiB (0 when not measured).
     hwm_kib: u64,
+    /// CPU seconds (user + system) over the timed part: of the newsflow
+    /// process (enrich: N-article run minus one-article run; copy: the bench
+    /// process, which runs the copy loop), of the broker (when it is the
+    /// Tansu this bench started), and of this bench process (producer,
+    /// observer). Where the Kafka layer's cost goes on a machine shared
+    /// with the broker.
+    cpu: Cpu,
 }
 
-fn run(opts: &Opts, brokers: &str, work: &Path) -> Result<()> {
+#[derive(Debug, Clone, Copy, Default)]
+struct Cpu {
+    newsflow: f64,
+    broker: f64,
+    bench: f64,
+}
+
+impl Cpu {
+    fn sample(newsflow: Option<u32>, broker: Option<u32>) -> Cpu {
+        Cpu {
+            newsflow: newsflow.map_or(0.0, cpu_seconds),
+            broker: broker.map_or(0.0, cpu_seconds),
+            bench: cpu_seconds(std::process::id()),
+        }
+    }
+
+    fn since(self, start: Cpu) -> Cpu {
+        Cpu {
+            newsflow: self.newsflow - start.newsflow,
+            broker: self.broker - start.broker,
+            bench: self.bench - start.bench,
+        }
+    }
+}
+
+/// CPU seconds (user + system, all threads) a process has used so far;
+/// readable until the process is reaped. 0 when unknown.
+fn cpu_seconds(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the parenthesised command name: state is the 1st,
+    // utime the 12th, stime the 13th (proc(5)), in clock ticks of 1/100 s.
+    let fields: Vec<&str> = stat
+        .rsplit_once(") ")
+        .map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn run(opts: &Opts, broker: &Broker, work: &Path) -> Result<()> {
     let example = std::fs::read_to_string(Path::new(REPO).join("examples/kazakhstan-eu.jsonl"))?;
     let example: serde_json::Value = serde_json::from_str(example.lines().next().context("empty example")?)?;
     let n = opts.articles;
@@ -205,13 +263,12 @@ fn run(opts: &Opts, brokers: &str, work: &Path) -> Result<()> {
         eprintln!("[{r}] newsflow enrich: {}", show(&e));
         enrich.push(e);
 
-        let topics = BenchTopics::new(r);
-        topics.create(brokers, opts.partitions)?;
-        let k = measure_run(brokers, &topics, &articles)?;
+        let topics = BenchTopics::create(broker, opts.partitions);
+        let k = measure_run(&topics, &articles)?;
         eprintln!("[{r}] newsflow run:    {}", show(&k));
         kafka.push(k);
 
-        let c = measure_copy(brokers, &topics, &articles)?;
+        let c = measure_copy(&topics, &articles)?;
         eprintln!("[{r}] rdkafka copy:    {}", show(&c));
         copy.push(c);
     }
@@ -222,10 +279,9 @@ fn run(opts: &Opts, brokers: &str, work: &Path) -> Result<()> {
         med(&copy, |s| s.rate),
     );
 
-    let topics = BenchTopics::new(opts.repeats);
-    topics.create(brokers, opts.partitions)?;
+    let topics = BenchTopics::create(broker, opts.partitions);
     let target = k_rate / 2.0;
-    let lat = measure_latency(brokers, &topics, &example, target, opts.latency_seconds)?;
+    let lat = measure_latency(&topics, &example, target, opts.latency_seconds)?;
 
     println!();
     println!(
@@ -233,16 +289,22 @@ fn run(opts: &Opts, brokers: &str, work: &Path) -> Result<()> {
         opts.repeats
     );
     println!();
-    println!("| path | articles/s | start-up s (excluded) | s for all articles | peak RSS MiB |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "| path | articles/s | start-up s (excluded) | s for all articles | peak RSS MiB | CPU ms/article: newsflow | broker | bench (producer, readers) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     for (name, v) in [
         ("`newsflow enrich` (in process, no Kafka)", &enrich),
         ("`newsflow run` through the broker", &kafka),
         ("rdkafka consume→produce copy, no processing", &copy),
     ] {
         let hwm = med(v, |s| s.hwm_kib as f64);
+        let per_article = |f: fn(&Sample) -> f64| match med(v, f) * 1e3 / n as f64 {
+            ms if ms > 0.0 => format!("{ms:.2}"),
+            _ => "-".into(),
+        };
         println!(
-            "| {name} | {:.0} | {:.2} | {:.2} | {} |",
+            "| {name} | {:.0} | {:.2} | {:.2} | {} | {} | {} | {} |",
             med(v, |s| s.rate),
             med(v, |s| s.startup),
             med(v, |s| s.wall),
@@ -250,15 +312,32 @@ fn run(opts: &Opts, brokers: &str, work: &Path) -> Result<()> {
                 format!("{:.0}", hwm / 1024.0)
             } else {
                 "-".into()
-            }
+            },
+            per_article(|s| s.cpu.newsflow),
+            per_article(|s| s.cpu.broker),
+            per_article(|s| s.cpu.bench),
         );
     }
     println!();
     println!(
-        "- `newsflow run` / `newsflow enrich`: {:.3} (Kafka layer cost {:.1}%)",
+        "- `newsflow run` / `newsflow enrich`: {:.3} (Kafka layer cost {:.1}%); median of the per-repeat ratios \
+         (each pair measured back to back): {:.3}",
         k_rate / e_rate,
-        (1.0 - k_rate / e_rate) * 100.0
+        (1.0 - k_rate / e_rate) * 100.0,
+        median(kafka.iter().zip(&enrich).map(|(k, e)| k.rate / e.rate).collect())
     );
+    let cpu = |v: &[Sample]| med(v, |s| s.cpu.newsflow) / n as f64;
+    let (e_cpu, k_cpu) = (cpu(&enrich), cpu(&kafka));
+    if e_cpu > 0.0 && k_cpu > 0.0 {
+        // Robust to other load on the machine, which moves the rates a lot
+        // (the broker's own CPU is listed apart in the table).
+        println!(
+            "- CPU per article, `newsflow enrich` / `newsflow run`: {:.3} (the Kafka layer adds {:.1}% CPU per \
+             article inside newsflow)",
+            e_cpu / k_cpu,
+            (k_cpu / e_cpu - 1.0) * 100.0
+        );
+    }
     println!("- copy ceiling / `newsflow run`: {:.1}x", c_rate / k_rate);
     println!(
         "- latency at {:.0} articles/s (half of {:.0}), {} articles over {:.0} s: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (achieved {:.0}/s)",
@@ -280,11 +359,14 @@ fn run(opts: &Opts, brokers: &str, work: &Path) -> Result<()> {
 
 fn show(s: &Sample) -> String {
     format!(
-        "{:.0} articles/s, start-up {:.2} s, wall {:.2} s, peak RSS {} MiB",
+        "{:.0} articles/s, start-up {:.2} s, wall {:.2} s, peak RSS {} MiB, CPU s newsflow {:.2} broker {:.2} bench {:.2}",
         s.rate,
         s.startup,
         s.wall,
-        s.hwm_kib / 1024
+        s.hwm_kib / 1024,
+        s.cpu.newsflow,
+        s.cpu.broker,
+        s.cpu.bench
     )
 }
 
@@ -310,8 +392,8 @@ fn vm_hwm(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-/// Wall time and peak RSS of `newsflow enrich FILE` with `n` articles.
-fn enrich_wall(file: &Path, n: usize) -> Result<(f64, u64)> {
+/// Wall time, peak RSS and CPU seconds of `newsflow enrich FILE` with `n` articles.
+fn enrich_wall(file: &Path, n: usize) -> Result<(f64, u64, f64)> {
     let start = Instant::now();
     let mut child = Command::new(NEWSFLOW)
         .arg("enrich")
@@ -334,120 +416,81 @@ fn enrich_wall(file: &Path, n: usize) -> Result<(f64, u64)> {
         lines += buf[..got].iter().filter(|b| **b == b'\n').count();
         hwm = hwm.max(vm_hwm(pid));
     }
+    // Its CPU time, read once it has exited but before it is reaped.
+    let exit_deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < exit_deadline
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
+    {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let cpu = cpu_seconds(pid);
     let status = child.wait()?;
     let wall = start.elapsed().as_secs_f64();
     if !status.success() || lines != n {
         bail!("newsflow enrich: {status}, {lines} lines for {n} articles");
     }
-    Ok((wall, hwm))
+    Ok((wall, hwm, cpu))
 }
 
 /// `newsflow enrich` on all articles, minus a one-article run (start-up).
 fn measure_enrich(file: &Path, one: &Path, n: usize) -> Result<Sample> {
-    let (startup, _) = enrich_wall(one, 1)?;
-    let (wall, hwm_kib) = enrich_wall(file, n)?;
+    let (startup, _, cpu_one) = enrich_wall(one, 1)?;
+    let (wall, hwm_kib, cpu_all) = enrich_wall(file, n)?;
     Ok(Sample {
         rate: (n - 1) as f64 / (wall - startup).max(1e-6),
         wall,
         startup,
         hwm_kib,
+        cpu: Cpu {
+            newsflow: cpu_all - cpu_one,
+            ..Cpu::default()
+        },
     })
 }
 
+/// The topics of one measurement on one broker. Names, flags and client
+/// settings come from the Kafka tests' helpers (tests/support), so the bench
+/// runs `newsflow run` exactly as the tests do.
 struct BenchTopics {
-    raw: String,
-    enriched: String,
-    relations: String,
-    dlq: String,
+    brokers: String,
+    /// The broker's process when this bench started it (for its CPU time).
+    broker_pid: Option<u32>,
+    t: support::Topics,
     copy_raw: String,
     copy: String,
-    group: String,
 }
 
 impl BenchTopics {
-    fn new(round: usize) -> BenchTopics {
-        let tag = format!("{}-{round}", std::process::id());
+    /// New topics, `partitions` each (the DLQ 1), created on the broker.
+    fn create(broker: &Broker, partitions: i32) -> BenchTopics {
+        let brokers = broker.addr().to_owned();
+        let t = support::Topics::new("bench");
+        let (copy_raw, copy) = (support::unique("bench-copy-raw"), support::unique("bench-copy"));
+        for (topic, p) in [
+            (&t.raw, partitions),
+            (&t.enriched, partitions),
+            (&t.relations, partitions),
+            (&t.dlq, 1),
+            (&copy_raw, partitions),
+            (&copy, partitions),
+        ] {
+            support::create_topic(&brokers, topic, p);
+        }
         BenchTopics {
-            raw: format!("bench-raw-{tag}"),
-            enriched: format!("bench-enriched-{tag}"),
-            relations: format!("bench-relations-{tag}"),
-            dlq: format!("bench-dlq-{tag}"),
-            copy_raw: format!("bench-copy-raw-{tag}"),
-            copy: format!("bench-copy-{tag}"),
-            group: format!("bench-group-{tag}"),
-        }
-    }
-
-    fn create(&self, brokers: &str, partitions: i32) -> Result<()> {
-        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-            .set("bootstrap.servers", brokers)
-            .create()
-            .context("admin client")?;
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let topics: Vec<NewTopic> = [
-            (&self.raw, partitions),
-            (&self.enriched, partitions),
-            (&self.relations, partitions),
-            (&self.dlq, 1),
-            (&self.copy_raw, partitions),
-            (&self.copy, partitions),
-        ]
-        .into_iter()
-        .map(|(t, p)| NewTopic::new(t, p, TopicReplication::Fixed(1)))
-        .collect();
-        let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-        for r in rt.block_on(admin.create_topics(&topics, &opts))? {
-            r.map_err(|(t, e)| anyhow::anyhow!("creating topic {t}: {e}"))?;
-        }
-        Ok(())
-    }
-
-    /// newsflow's client settings pointed at these topics; also used by the copy.
-    fn config(&self, brokers: &str) -> Config {
-        let mut c = Config {
-            brokers: brokers.into(),
-            group_id: self.group.clone(),
-            ..Config::default()
-        };
-        c.topics.input = self.raw.clone();
-        c.topics.enriched = self.enriched.clone();
-        c.topics.relations = self.relations.clone();
-        c.topics.dlq = self.dlq.clone();
-        c
-    }
-
-    fn run_args(&self, brokers: &str, metrics_listen: &str) -> Vec<String> {
-        [
-            "run",
-            "--brokers",
             brokers,
-            "--group-id",
-            &self.group,
-            "--input-topic",
-            &self.raw,
-            "--enriched-topic",
-            &self.enriched,
-            "--relations-topic",
-            &self.relations,
-            "--dlq-topic",
-            &self.dlq,
-            "--metrics-listen",
-            metrics_listen,
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+            broker_pid: broker.pid(),
+            t,
+            copy_raw,
+            copy,
+        }
     }
-}
 
-fn client(props: &std::collections::BTreeMap<String, String>) -> ClientConfig {
-    let mut c = ClientConfig::new();
-    for (k, v) in props {
-        c.set(k, v);
+    fn run_args(&self, metrics_listen: &str) -> Vec<String> {
+        let mut args = vec!["run".to_owned()];
+        args.extend(self.t.flags(&self.brokers));
+        args.extend(["--metrics-listen".to_owned(), metrics_listen.to_owned()]);
+        args
     }
-    c
 }
 
 /// Produces every article to `topic` and waits until the broker has them all.
@@ -581,18 +624,21 @@ fn observe_last(brokers: &str, topic: &str, n: usize) -> std::thread::JoinHandle
 }
 
 /// A ready `newsflow run`, then `n` articles produced, until all `n` enriched records are out.
-fn measure_run(brokers: &str, topics: &BenchTopics, articles: &[(String, Vec<u8>)]) -> Result<Sample> {
+fn measure_run(topics: &BenchTopics, articles: &[(String, Vec<u8>)]) -> Result<Sample> {
+    let (brokers, broker_pid) = (topics.brokers.as_str(), topics.broker_pid);
     let n = articles.len();
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let start = Instant::now();
-    let child = RunChild::spawn(&topics.run_args(brokers, &format!("127.0.0.1:{port}")))?;
+    let child = RunChild::spawn(&topics.run_args(&format!("127.0.0.1:{port}")))?;
     let pid = child.0.id();
     wait_ready(port, Duration::from_secs(120))?;
     let startup = start.elapsed().as_secs_f64();
-    let observer = observe_last(brokers, &topics.enriched, n);
+    let observer = observe_last(brokers, &topics.t.enriched, n);
+    let cpu0 = Cpu::sample(Some(pid), broker_pid);
     let t0 = Instant::now();
-    produce_all(brokers, &topics.raw, articles)?;
+    produce_all(brokers, &topics.t.raw, articles)?;
     let last = observer.join().expect("observer panicked")?;
+    let cpu = Cpu::sample(Some(pid), broker_pid).since(cpu0);
     let hwm_kib = vm_hwm(pid);
     drop(child);
     let wall = (last - t0).as_secs_f64();
@@ -601,6 +647,7 @@ fn measure_run(brokers: &str, topics: &BenchTopics, articles: &[(String, Vec<u8>
         wall,
         startup,
         hwm_kib,
+        cpu,
     })
 }
 
@@ -608,10 +655,11 @@ fn measure_run(brokers: &str, topics: &BenchTopics, articles: &[(String, Vec<u8>
 /// newsflow's client settings: consume, produce key/value/headers, commit
 /// once a second. No parsing, no processing. Partitions are assigned (no
 /// group join), then the articles are produced.
-fn measure_copy(brokers: &str, topics: &BenchTopics, articles: &[(String, Vec<u8>)]) -> Result<Sample> {
+fn measure_copy(topics: &BenchTopics, articles: &[(String, Vec<u8>)]) -> Result<Sample> {
+    let (brokers, broker_pid) = (topics.brokers.as_str(), topics.broker_pid);
     let n = articles.len();
-    let mut cfg = topics.config(brokers);
-    cfg.group_id = format!("{}-copy", topics.group);
+    let mut cfg = topics.t.config(brokers);
+    cfg.group_id = format!("{}-copy", topics.t.group);
     let stop = Arc::new(AtomicBool::new(false));
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let start = Instant::now();
@@ -619,8 +667,8 @@ fn measure_copy(brokers: &str, topics: &BenchTopics, articles: &[(String, Vec<u8
         let stop = Arc::clone(&stop);
         let (input, output) = (topics.copy_raw.clone(), topics.copy.clone());
         std::thread::spawn(move || -> Result<()> {
-            let consumer: BaseConsumer = client(&cfg.consumer_properties()).create()?;
-            let producer: BaseProducer = client(&cfg.producer_properties()).create()?;
+            let consumer: BaseConsumer = client_config(&cfg.consumer_properties()).create()?;
+            let producer: BaseProducer = client_config(&cfg.producer_properties()).create()?;
             let parts: Vec<i32> = {
                 let md = consumer.fetch_metadata(Some(&input), Duration::from_secs(10))?;
                 md.topics()[0].partitions().iter().map(|p| p.id()).collect()
@@ -672,9 +720,11 @@ fn measure_copy(brokers: &str, topics: &BenchTopics, articles: &[(String, Vec<u8
         .context("the copy loop did not start")?;
     let startup = start.elapsed().as_secs_f64();
     let observer = observe_last(brokers, &topics.copy, n);
+    let cpu0 = Cpu::sample(None, broker_pid);
     let t0 = Instant::now();
     let produced = produce_all(brokers, &topics.copy_raw, articles);
     let last = observer.join().expect("observer panicked");
+    let cpu = Cpu::sample(None, broker_pid).since(cpu0);
     stop.store(true, Ordering::Relaxed);
     copier.join().expect("copy thread panicked")?;
     produced?;
@@ -684,6 +734,7 @@ fn measure_copy(brokers: &str, topics: &BenchTopics, articles: &[(String, Vec<u8
         wall,
         startup,
         hwm_kib: 0,
+        cpu,
     })
 }
 
@@ -700,14 +751,14 @@ struct Latency {
 /// ready `newsflow run`; latency = enriched record seen on the output
 /// minus the moment the article was handed to the producer.
 fn measure_latency(
-    brokers: &str,
     topics: &BenchTopics,
     example: &serde_json::Value,
     rate: f64,
     seconds: f64,
 ) -> Result<Latency> {
+    let brokers = topics.brokers.as_str();
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let child = RunChild::spawn(&topics.run_args(brokers, &format!("127.0.0.1:{port}")))?;
+    let child = RunChild::spawn(&topics.run_args(&format!("127.0.0.1:{port}")))?;
     let pid = child.0.id();
     wait_ready(port, Duration::from_secs(60))?;
 
@@ -715,7 +766,7 @@ fn measure_latency(
     let sent: Arc<Mutex<HashMap<Vec<u8>, Instant>>> = Arc::new(Mutex::new(HashMap::new()));
     let latencies = Arc::new(Mutex::new(Vec::with_capacity(count)));
     let observer = {
-        let (brokers, topic) = (brokers.to_owned(), topics.enriched.clone());
+        let (brokers, topic) = (topics.brokers.clone(), topics.t.enriched.clone());
         let (sent, latencies) = (Arc::clone(&sent), Arc::clone(&latencies));
         std::thread::spawn(move || {
             observe(
@@ -752,7 +803,7 @@ fn measure_latency(
         sent.lock()
             .unwrap()
             .insert(id.clone().into_bytes(), Instant::now());
-        let rec = BaseRecord::to(&topics.raw)
+        let rec = BaseRecord::to(&topics.t.raw)
             .key(id.as_bytes())
             .payload(value.as_slice());
         producer.send(rec).map_err(|(e, _)| e)?;

@@ -69,7 +69,7 @@ pub mod metric {
     pub const RECORDS_DLQ: &str = "newsflow_records_dlq_total";
     /// Histogram (seconds), label `stage`: wall time of one pipeline stage on one article.
     pub const STAGE_SECONDS: &str = "newsflow_stage_seconds";
-    /// Histogram (seconds): input message timestamp to its outputs being handed to the producer.
+    /// Histogram (seconds): input message timestamp to the broker's ack of its last output.
     pub const END_TO_END_SECONDS: &str = "newsflow_end_to_end_seconds";
     /// Gauge: messages consumed and not yet acknowledged on the output or DLQ.
     pub const IN_FLIGHT: &str = "newsflow_in_flight";
@@ -119,8 +119,8 @@ pub const STAGE_BUCKETS: &[f64] = &[
 ];
 
 /// Histogram buckets (seconds) for [`metric::END_TO_END_SECONDS`]: from the
-/// input message's timestamp (set by its producer or the broker) to its
-/// outputs being queued for sending, so it includes the input's time in
+/// input message's timestamp (set by its producer or the broker) to the
+/// broker's acknowledgement of its last output, so it includes the input's time in
 /// Kafka, consumer fetch batching and queueing behind the in-flight bound:
 /// milliseconds when idle, seconds to minutes under backlog or after a stall.
 pub const END_TO_END_BUCKETS: &[f64] = &[
@@ -157,7 +157,7 @@ pub fn describe_metrics() {
     describe_histogram!(
         metric::END_TO_END_SECONDS,
         Unit::Seconds,
-        "Time from the input message's Kafka timestamp until its outputs are handed to the producer."
+        "Time from the input message's Kafka timestamp until the broker acknowledged its last output (enriched, relations or dead letter)."
     );
     describe_gauge!(
         metric::IN_FLIGHT,

@@ -166,14 +166,11 @@ fn count(
     let deadline = Instant::now() + wait;
     let mut idle_since = Instant::now();
     while Instant::now() < deadline {
-        match consumer.poll(Duration::from_millis(100)) {
-            Some(Ok(m)) => {
-                *counts
-                    .entry(String::from_utf8_lossy(m.key().unwrap_or(b"")).into_owned())
-                    .or_insert(0) += 1;
-                idle_since = Instant::now();
-            }
-            _ => {}
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+            *counts
+                .entry(String::from_utf8_lossy(m.key().unwrap_or(b"")).into_owned())
+                .or_insert(0) += 1;
+            idle_since = Instant::now();
         }
         let done = match until {
             Until::Records(n) => counts.values().sum::<usize>() >= n,

@@ -4,7 +4,7 @@
 //! relations and dead letters, serves /metrics, /health and /ready, and on
 //! SIGTERM/SIGINT drains, commits and exits 0. See docs/stream.md.
 
-use crate::config::{CliOverrides, Config};
+use crate::config::Config;
 use crate::observability::Health;
 use crate::pipeline::Pipeline;
 use crate::stream::produce::Provenance;
@@ -14,14 +14,11 @@ use anyhow::Context;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    #[command(flatten)]
-    pub config: CliOverrides,
-}
+/// Every setting's command-line override (`--brokers`, `--config`, ...).
+pub use crate::config::CliOverrides as Args;
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let config = Config::load(&args.config)?;
+    let config = Config::load(&args)?;
     let stages = config.stages().map_err(anyhow::Error::msg)?;
     let pipeline = Arc::new(Pipeline::load().context("loading the models")?);
     let provenance = provenance(&pipeline);

@@ -72,6 +72,30 @@ pub fn client_config(props: &BTreeMap<String, String>) -> ClientConfig {
     c
 }
 
+/// The producer's librdkafka properties; a transactional id only when the
+/// producer is used transactionally (exactly-once live runs, not replays).
+fn producer_properties(config: &Config, transactional: bool) -> BTreeMap<String, String> {
+    let mut props = config.producer_properties();
+    if !transactional {
+        props.remove("transactional.id");
+    }
+    props
+}
+
+/// Creates (and drops) both clients without connecting: librdkafka checks
+/// property names and values only when a client is created, so
+/// `check-config` catches what `run` would be refused.
+pub fn check_client_properties(config: &Config) -> anyhow::Result<()> {
+    client_config(&config.consumer_properties())
+        .create::<BaseConsumer>()
+        .map_err(|e| anyhow::anyhow!("consumer properties rejected by librdkafka: {e}"))?;
+    let transactional = config.delivery.mode == DeliveryMode::ExactlyOnce;
+    client_config(&producer_properties(config, transactional))
+        .create::<rdkafka::producer::BaseProducer>()
+        .map_err(|e| anyhow::anyhow!("producer properties rejected by librdkafka: {e}"))?;
+    Ok(())
+}
+
 enum Committer {
     AtLeastOnce,
     ExactlyOnce {
@@ -321,12 +345,8 @@ pub fn run(opts: Options, source: Source, progress: Option<Arc<Progress>>) -> an
     let exactly_once = matches!(source, Source::Live) && config.delivery.mode == DeliveryMode::ExactlyOnce;
     let ledger = Arc::new(Ledger::new(config.processing.max_in_flight_per_partition));
     let topics = Topics::from(&config.topics);
-    let mut producer_props = config.producer_properties();
-    if !exactly_once {
-        producer_props.remove("transactional.id");
-    }
     let sink = KafkaSink::new(
-        &client_config(&producer_props),
+        &client_config(&producer_properties(config, exactly_once)),
         Arc::clone(&ledger),
         Backoff {
             initial: Duration::from_millis(config.delivery.retry_backoff_ms),

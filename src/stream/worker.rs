@@ -18,7 +18,6 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The core as the runtime sees it: one article in, one record or an error out.
 pub type EnrichFn = dyn Fn(&Article) -> Result<EnrichedRecord, PipelineError> + Send + Sync;
@@ -245,15 +244,6 @@ fn run_job(job: Job, ctx: &WorkerContext) {
             )]
         }
     };
-    if let Some(ts) = msg.timestamp_ms {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or(Duration::ZERO);
-        let age = now.as_millis() as i64 - ts;
-        if age >= 0 {
-            metrics::histogram!(crate::observability::metric::END_TO_END_SECONDS).record(age as f64 / 1000.0);
-        }
-    }
     let tp = (msg.topic.clone(), msg.partition);
     job.sequencer
         .complete(&tp, job.generation, msg, records, &*ctx.sink);
@@ -263,6 +253,7 @@ fn run_job(job: Job, ctx: &WorkerContext) {
 mod tests {
     use super::*;
     use crate::stream::input::Header;
+    use std::time::Duration;
 
     fn msg(offset: i64, value: &[u8]) -> InputMessage {
         InputMessage {
