@@ -19,7 +19,7 @@
 
 use super::conll04::relation_for;
 use super::lexicon;
-use super::view::SentenceView;
+use super::view::{word_id as fnv, SentenceView};
 use crate::pipeline::record::EntityType;
 use anyhow::{bail, Context};
 
@@ -218,7 +218,11 @@ impl PairClassifier {
         let scale = max / f32::from(i16::MAX);
         let weights = w
             .iter()
-            .map(|&x| (x / scale).round().clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16)
+            .map(|&x| {
+                (x / scale)
+                    .round()
+                    .clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16
+            })
             .collect();
         PairClassifier {
             bits: config.bits,
@@ -381,20 +385,6 @@ fn shuffle(v: &mut [usize], state: &mut u64) {
     }
 }
 
-/// FNV-1a of a string: the stable hash of a word (the same on every build
-/// and platform, so a model file stays valid).
-const fn fnv(s: &str) -> u64 {
-    let b = s.as_bytes();
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut i = 0;
-    while i < b.len() {
-        h ^= b[i] as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-        i += 1;
-    }
-    h
-}
-
 /// Combines a feature's parts (template id first) into one hash. Integer
 /// only: words enter as their precomputed [`fnv`] hashes.
 #[inline]
@@ -477,7 +467,9 @@ pub struct ArgCache {
 
 impl ArgCache {
     pub fn new(view: &SentenceView) -> ArgCache {
-        let tokens: Vec<u64> = view.norm.iter().map(|w| fnv(w)).collect();
+        // The view's ids: FNV-1a hashes of the words (stable, so a model
+        // file stays valid across builds).
+        let tokens: Vec<u64> = view.ids.clone();
         let mentions = view
             .args
             .iter()
@@ -739,13 +731,38 @@ mod tests {
         assert_eq!(p.len(), 1);
         assert_eq!((p[0].subject, p[0].object, p[0].label), (0, 1, 0));
         assert!(model.predict(&neg).is_empty());
+        let mut model = model;
+        model.convention.prefixes = vec![(PER, "mr.".to_string())];
         let bytes = model.to_bytes();
         let back = PairClassifier::from_bytes(&bytes).unwrap();
+        assert_eq!(back.convention, model.convention);
         let a = model.score_all(&pos)[0].probability;
         let b = back.score_all(&pos)[0].probability;
         assert!((a - b).abs() < 1e-3, "{a} vs {b}");
         assert!(PairClassifier::from_bytes(&bytes[..bytes.len() - 1]).is_err());
         assert!(PairClassifier::from_bytes(b"garbage!").is_err());
+    }
+
+    #[test]
+    fn title_words_join_arguments_when_learnt() {
+        use EntityType::*;
+        let mut counts = PrefixCounts::default();
+        for _ in 0..3 {
+            counts.add(PER, "mr.", true);
+            counts.add(PER, "sen.", false);
+        }
+        counts.add(PER, "sen.", true);
+        counts.add(PER, "dr.", true);
+        let convention = counts.learnt(2);
+        assert_eq!(convention.prefixes, vec![(PER, "mr.".to_string())]);
+        let v = view(
+            &["Mr.", "Smith", "met", "Sen.", "Jones", "in", "Mr.", "Acme"],
+            &[(1, 2, PER), (4, 5, PER), (7, 8, ORG)],
+        );
+        assert_eq!(convention.argument_tokens(&v, 0), 0..2);
+        assert_eq!(convention.argument_tokens(&v, 1), 4..5);
+        // Learnt for persons only.
+        assert_eq!(convention.argument_tokens(&v, 2), 7..8);
     }
 
     #[test]

@@ -29,7 +29,7 @@ use offices::TitleMatch;
 use patterns::{Compiled, Ctx, Match, PatternDef};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
-use view::{normalize, Arg, FnvBuild, SentenceView};
+use view::{Arg, IdBuild, LazyIds, SentenceView};
 
 /// The loaded relation models.
 #[derive(Debug, Clone, Default)]
@@ -98,7 +98,7 @@ pub fn extract(
             continue;
         }
         let titles = offices::find_titles(view, lang);
-        let words: HashSet<&str, FnvBuild> = view.norm.iter().map(String::as_str).collect();
+        let words: HashSet<u64, IdBuild> = view.ids.iter().copied().collect();
         let ctx = Ctx {
             view,
             titles: &titles,
@@ -113,7 +113,7 @@ pub fn extract(
             if !pat
                 .anchors
                 .iter()
-                .all(|alts| alts.iter().any(|a| words.contains(a.as_str())))
+                .all(|alts| alts.0.iter().any(|a| words.contains(a)))
             {
                 continue;
             }
@@ -169,12 +169,14 @@ const FRENCH: &[&str] = &[
 /// whose language is undetermined (`xx`: a dateline of names such as
 /// `DAYTON, Ohio (AP)`) unless the sentence looks French.
 fn classifier_applies(lang: &str, view: &SentenceView) -> bool {
-    let count = |list: &[&str]| view.norm.iter().filter(|w| list.contains(&w.as_str())).count();
+    static ENGLISH_IDS: LazyIds = LazyIds::new(ENGLISH);
+    static FRENCH_IDS: LazyIds = LazyIds::new(FRENCH);
+    let count = |list: &LazyIds| view.ids.iter().filter(|&&w| list.contains(w)).count();
     match lang {
         "en" => true,
         "fr" => false,
         _ => {
-            let (en, fr) = (count(ENGLISH), count(FRENCH));
+            let (en, fr) = (count(&ENGLISH_IDS), count(&FRENCH_IDS));
             (en >= 2 && en > fr) || (lang == UNDETERMINED && fr <= en)
         }
     }
@@ -308,17 +310,22 @@ const REPORTED: &[&str] = &[
 const EVENT_KINDS: &[&str] = &["visit", "meeting", "communication", "cooperation"];
 
 fn modality(view: &SentenceView, m: &Match, kind: &str) -> &'static str {
-    let words = &view.norm[m.start..m.end];
-    let has = |list: &[&str]| words.iter().any(|w| list.contains(&w.as_str()));
-    if has(DENIED) {
+    static DENIED_IDS: LazyIds = LazyIds::new(DENIED);
+    static SIGNED_IDS: LazyIds = LazyIds::new(SIGNED);
+    static AGREED_IDS: LazyIds = LazyIds::new(AGREED);
+    static INTENDED_IDS: LazyIds = LazyIds::new(INTENDED);
+    static REPORTED_IDS: LazyIds = LazyIds::new(REPORTED);
+    let words = &view.ids[m.start..m.end];
+    let has = |list: &LazyIds| words.iter().any(|&w| list.contains(w));
+    if has(&DENIED_IDS) {
         "denied"
-    } else if kind == "cooperation" && has(SIGNED) {
+    } else if kind == "cooperation" && has(&SIGNED_IDS) {
         "signed"
-    } else if kind == "cooperation" && has(AGREED) {
+    } else if kind == "cooperation" && has(&AGREED_IDS) {
         "agreed"
-    } else if has(INTENDED) {
+    } else if has(&INTENDED_IDS) {
         "intended"
-    } else if view.norm.iter().any(|w| REPORTED.contains(&w.as_str())) {
+    } else if view.ids.iter().any(|&w| REPORTED_IDS.contains(w)) {
         "reported"
     } else {
         "stated"
@@ -384,9 +391,9 @@ fn from_match(
     }
     if def.kind == "communication" {
         let to = (m.end + 4).min(view.len());
-        if view.norm[m.start..to]
+        if view.ids[m.start..to]
             .iter()
-            .any(|w| patterns::PHONE.contains(&w.as_str()))
+            .any(|&w| patterns::PHONE_IDS.contains(w))
         {
             attributes.insert("channel".to_string(), "phone".to_string());
         }
@@ -564,13 +571,12 @@ pub fn sentence_views<'t>(text: &'t str, doc: &Document, entities: &[Entity]) ->
             });
             let sent = &doc.sentences[si];
             let toks = &doc.tokens[sent.tokens.clone()];
-            SentenceView {
-                span: Span::new(sent.start, sent.end),
-                words: toks.iter().map(|t| t.text(text)).collect(),
-                norm: toks.iter().map(|t| normalize(t.text(text))).collect(),
-                spans: toks.iter().map(|t| Span::new(t.start, t.end)).collect(),
+            SentenceView::new(
+                Span::new(sent.start, sent.end),
+                toks.iter().map(|t| t.text(text)).collect(),
+                toks.iter().map(|t| Span::new(t.start, t.end)).collect(),
                 args,
-            }
+            )
         })
         .collect()
 }
@@ -601,13 +607,12 @@ pub fn example_view(ex: &conll04::Example) -> SentenceView<'_> {
             demonym: false,
         })
         .collect();
-    SentenceView {
-        span: Span::new(0, pos.saturating_sub(1)),
-        words: ex.tokens.iter().map(String::as_str).collect(),
-        norm: ex.tokens.iter().map(|w| normalize(w)).collect(),
+    SentenceView::new(
+        Span::new(0, pos.saturating_sub(1)),
+        ex.tokens.iter().map(String::as_str).collect(),
         spans,
         args,
-    }
+    )
 }
 
 #[cfg(test)]

@@ -218,13 +218,13 @@ fn tables() -> &'static (Vec<OfficeDef>, Vec<OfficeDef>) {
 }
 
 /// Every word a title can start with (French and English).
-fn first_words() -> &'static std::collections::HashSet<String, super::view::FnvBuild> {
-    static WORDS: OnceLock<std::collections::HashSet<String, super::view::FnvBuild>> = OnceLock::new();
+fn first_words() -> &'static std::collections::HashSet<u64, super::view::IdBuild> {
+    static WORDS: OnceLock<std::collections::HashSet<u64, super::view::IdBuild>> = OnceLock::new();
     WORDS.get_or_init(|| {
         let (fr, en) = tables();
         fr.iter()
             .chain(en)
-            .flat_map(|d| d.start.words.iter().cloned())
+            .flat_map(|d| d.start.words.iter().map(|w| super::view::word_id(w)))
             .collect()
     })
 }
@@ -247,9 +247,9 @@ pub fn find_titles(view: &SentenceView, lang: &str) -> Vec<TitleMatch> {
         let mut best: Option<TitleMatch> = None;
         // A title never starts inside a name ("Ministère des Affaires
         // étrangères" as an organisation is not a minister).
-        let w = view.norm[i].as_str();
-        if first_words().contains(w) && view.arg_covering(i).is_none() {
-            for d in defs.iter().filter(|d| d.start.words.iter().any(|x| x == w)) {
+        let w = view.ids[i];
+        if first_words().contains(&w) && view.arg_covering(i).is_none() {
+            for d in defs.iter().filter(|d| d.start.ids.contains(&w)) {
                 if let Some(m) = ctx.match_at(&d.elems, i) {
                     if best.as_ref().is_none_or(|b| m.end > b.end) {
                         best = Some(TitleMatch {

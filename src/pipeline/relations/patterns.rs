@@ -23,8 +23,9 @@
 //! alternatives in the order written.
 
 use super::offices::TitleMatch;
-use super::view::SentenceView;
+use super::view::{IdBuild, LazyIds, SentenceView, WordIds};
 use crate::pipeline::record::EntityType;
+use std::collections::HashSet;
 
 /// One relation pattern of a table (`patterns_fr.rs`, `patterns_en.rs`).
 #[derive(Debug, Clone, Copy)]
@@ -67,8 +68,9 @@ impl PatternDef {
 pub struct Compiled {
     pub def: PatternDef,
     pub elems: Vec<Elem>,
-    /// Each inner list: at least one of these words must be in the sentence.
-    pub anchors: Vec<Vec<String>>,
+    /// Each inner list: at least one of these words (ids) must be in the
+    /// sentence.
+    pub anchors: Vec<WordIds>,
     /// What the first matched token can be.
     pub start: Start,
 }
@@ -79,11 +81,10 @@ impl Compiled {
         let anchors = elems
             .iter()
             .filter_map(|e| match e {
-                Elem::Word { alts, .. } => Some(alts.clone()),
+                Elem::Word { ids, .. } => Some(ids.clone()),
                 Elem::Lex {
-                    lex: Lex::List(words),
-                    ..
-                } if words.len() < 40 => Some(words.iter().map(|w| w.to_string()).collect()),
+                    lex: Lex::List(list), ..
+                } if list.words().len() < 40 => Some(list.get().clone()),
                 _ => None,
             })
             .collect();
@@ -103,6 +104,10 @@ impl Compiled {
 pub struct Start {
     pub words: Vec<String>,
     pub lex: Vec<Lex>,
+    /// Ids of `words` and of the words of the `lex` lists.
+    pub ids: HashSet<u64, IdBuild>,
+    /// A number or year may start the match.
+    pub digit: bool,
     /// A mention may start the match.
     pub arg: bool,
     /// An office title may start the match.
@@ -116,6 +121,13 @@ impl Start {
         let mut s = Start::default();
         if s.add(elems) {
             s.any = true;
+        }
+        s.ids = s.words.iter().map(|w| super::view::word_id(w)).collect();
+        for lex in &s.lex {
+            match lex {
+                Lex::List(list) => s.ids.extend(list.get().0.iter().copied()),
+                Lex::Num | Lex::Year => s.digit = true,
+            }
         }
         s
     }
@@ -135,7 +147,7 @@ impl Start {
                 Elem::Slot { .. } => {
                     self.arg = true;
                     // An honorific may precede the mention.
-                    self.lex.push(Lex::List(HON));
+                    self.lex.push(Lex::List(&HON_IDS));
                     false
                 }
                 Elem::Title => {
@@ -166,9 +178,8 @@ impl Start {
         if self.any {
             return true;
         }
-        let w = ctx.view.norm[i].as_str();
-        self.words.iter().any(|x| x == w)
-            || self.lex.iter().any(|l| l.matches(w))
+        self.ids.contains(&ctx.view.ids[i])
+            || (self.digit && ctx.view.norm[i].starts_with(|c: char| c.is_ascii_digit()))
             || (self.arg && ctx.view.arg_starting_at(i).is_some())
             || (self.title && ctx.titles.iter().any(|t| t.start == i))
     }
@@ -177,13 +188,26 @@ impl Start {
 /// A compiled pattern element.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Elem {
-    Word { alts: Vec<String>, trigger: bool },
-    Lex { lex: Lex, trigger: bool },
-    Slot { slot: Slot, types: TypeSpec },
+    Word {
+        alts: Vec<String>,
+        ids: WordIds,
+        trigger: bool,
+    },
+    Lex {
+        lex: Lex,
+        trigger: bool,
+    },
+    Slot {
+        slot: Slot,
+        types: TypeSpec,
+    },
     Title,
     Date,
     Gap(usize),
-    Group { alts: Vec<Vec<Elem>>, optional: bool },
+    Group {
+        alts: Vec<Vec<Elem>>,
+        optional: bool,
+    },
 }
 
 /// The argument slots a pattern binds.
@@ -208,10 +232,10 @@ pub struct TypeSpec {
 }
 
 /// Lexicons and token classes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Lex {
     /// A closed word list.
-    List(&'static [&'static str]),
+    List(&'static LazyIds),
     /// A number (digits, possibly with separators).
     Num,
     /// A year (four digits, 1800-2199).
@@ -219,9 +243,17 @@ pub enum Lex {
 }
 
 impl Lex {
+    /// Does token `pos` of the view match?
+    fn matches_at(self, view: &SentenceView, pos: usize) -> bool {
+        match self {
+            Lex::List(list) => list.contains(view.ids[pos]),
+            _ => self.matches(&view.norm[pos]),
+        }
+    }
+
     fn matches(self, norm: &str) -> bool {
         match self {
-            Lex::List(words) => words.contains(&norm),
+            Lex::List(list) => list.get().contains(super::view::word_id(norm)),
             Lex::Num => !norm.is_empty() && norm.chars().next().is_some_and(|c| c.is_ascii_digit()),
             Lex::Year => {
                 norm.len() == 4
@@ -320,15 +352,27 @@ pub const PHONE: &[&str] = &[
 /// Tokens a gap never crosses.
 const STOPS: &[&str] = &[";", ":", ".", "!", "?", "»", "«", "\""];
 
+// The lexicons as ids, for matching.
+pub static DET_IDS: LazyIds = LazyIds::new(DET);
+pub static DE_IDS: LazyIds = LazyIds::new(DE);
+pub static A_IDS: LazyIds = LazyIds::new(A);
+pub static HON_IDS: LazyIds = LazyIds::new(HON);
+pub static MONTH_IDS: LazyIds = LazyIds::new(MONTHS);
+pub static WEEKDAY_IDS: LazyIds = LazyIds::new(WEEKDAYS);
+pub static PHONE_IDS: LazyIds = LazyIds::new(PHONE);
+static STOP_IDS: LazyIds = LazyIds::new(STOPS);
+static COMMA_IDS: LazyIds = LazyIds::new(&[","]);
+static AND_IDS: LazyIds = LazyIds::new(&["et", "and"]);
+
 fn lexicon(name: &str) -> Option<Lex> {
     Some(match name {
-        "det" => Lex::List(DET),
-        "de" => Lex::List(DE),
-        "a" => Lex::List(A),
-        "hon" => Lex::List(HON),
-        "month" => Lex::List(MONTHS),
-        "weekday" => Lex::List(WEEKDAYS),
-        "phone" => Lex::List(PHONE),
+        "det" => Lex::List(&DET_IDS),
+        "de" => Lex::List(&DE_IDS),
+        "a" => Lex::List(&A_IDS),
+        "hon" => Lex::List(&HON_IDS),
+        "month" => Lex::List(&MONTH_IDS),
+        "weekday" => Lex::List(&WEEKDAY_IDS),
+        "phone" => Lex::List(&PHONE_IDS),
         "num" => Lex::Num,
         "year" => Lex::Year,
         _ => return None,
@@ -424,8 +468,10 @@ fn parse_atom(t: &str, src: &str) -> Elem {
             types: parse_types(spec, src),
         };
     }
+    let alts: Vec<String> = t.split('|').map(str::to_string).collect();
     Elem::Word {
-        alts: t.split('|').map(str::to_string).collect(),
+        ids: WordIds::new(&alts),
+        alts,
         trigger,
     }
 }
@@ -544,9 +590,8 @@ impl Ctx<'_, '_> {
         };
         let view = self.view;
         match first {
-            Elem::Word { alts, trigger } => {
-                let w = view.norm.get(pos)?;
-                if !alts.iter().any(|a| a == w) {
+            Elem::Word { ids, trigger, .. } => {
+                if !ids.contains(*view.ids.get(pos)?) {
                     return None;
                 }
                 let mut b = b;
@@ -556,8 +601,7 @@ impl Ctx<'_, '_> {
                 self.go(tail, rest, pos + 1, b)
             }
             Elem::Lex { lex, trigger } => {
-                let w = view.norm.get(pos)?;
-                if !lex.matches(w) {
+                if pos >= view.len() || !lex.matches_at(view, pos) {
                     return None;
                 }
                 let mut b = b;
@@ -569,8 +613,7 @@ impl Ctx<'_, '_> {
             Elem::Slot { slot, types } => {
                 // An honorific before a person's name is not part of it.
                 let mut p = pos;
-                if view.norm.get(p).is_some_and(|w| HON.contains(&w.as_str()))
-                    && view.arg_starting_at(p).is_none()
+                if view.ids.get(p).is_some_and(|&w| HON_IDS.contains(w)) && view.arg_starting_at(p).is_none()
                 {
                     p += 1;
                 }
@@ -604,19 +647,17 @@ impl Ctx<'_, '_> {
                         break;
                     }
                     let mut q = t.end;
-                    let sep = |q: usize, words: &[&str]| {
-                        view.norm.get(q).is_some_and(|w| words.contains(&w.as_str()))
-                    };
-                    if sep(q, &[","]) {
+                    let sep = |q: usize, words: &LazyIds| view.ids.get(q).is_some_and(|&w| words.contains(w));
+                    if sep(q, &COMMA_IDS) {
                         q += 1;
                     }
-                    if sep(q, &["et", "and"]) {
+                    if sep(q, &AND_IDS) {
                         q += 1;
                     }
                     if q == t.end {
                         break;
                     }
-                    if sep(q, DET) {
+                    if sep(q, &DET_IDS) {
                         q += 1;
                     }
                     p = q;
@@ -645,7 +686,7 @@ impl Ctx<'_, '_> {
                     if let Some(r) = self.go(tail, rest, p, b) {
                         return Some(r);
                     }
-                    if p >= view.len() || STOPS.contains(&view.norm[p].as_str()) {
+                    if p >= view.len() || STOP_IDS.contains(view.ids[p]) {
                         return None;
                     }
                     // A gap does not cut a mention in two.
@@ -779,24 +820,19 @@ pub(crate) mod tests {
                 s
             })
             .collect();
-        SentenceView {
-            span: Span::new(0, pos),
-            words: words.to_vec(),
-            norm: words.iter().map(|w| normalize(w)).collect(),
-            args: args
-                .iter()
-                .enumerate()
-                .map(|(i, &(a, b, kind))| Arg {
-                    entity: i,
-                    tokens: a..b,
-                    kind,
-                    subtype: None,
-                    span: Span::new(spans[a].start, spans[b - 1].end),
-                    demonym: words[a].chars().next().is_some_and(char::is_lowercase),
-                })
-                .collect(),
-            spans,
-        }
+        let args = args
+            .iter()
+            .enumerate()
+            .map(|(i, &(a, b, kind))| Arg {
+                entity: i,
+                tokens: a..b,
+                kind,
+                subtype: None,
+                span: Span::new(spans[a].start, spans[b - 1].end),
+                demonym: words[a].chars().next().is_some_and(char::is_lowercase),
+            })
+            .collect();
+        SentenceView::new(Span::new(0, pos), words.to_vec(), spans, args)
     }
 
     #[test]

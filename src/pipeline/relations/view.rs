@@ -37,13 +37,31 @@ pub struct SentenceView<'a> {
     /// Normalised tokens: lower case, accents removed, typographic
     /// apostrophes and quotes folded (see [`normalize`]).
     pub norm: Vec<String>,
+    /// FNV-1a hash of each normalised token ([`word_id`]): patterns,
+    /// lexicons and the classifier compare these integers, not strings.
+    pub ids: Vec<u64>,
     /// Code point span of each token.
     pub spans: Vec<Span>,
     /// Mentions sorted by first token; they never overlap.
     pub args: Vec<Arg>,
 }
 
-impl SentenceView<'_> {
+impl<'a> SentenceView<'a> {
+    /// A view of these tokens (surface forms and code point spans) and
+    /// mentions; normalises and hashes each token once.
+    pub fn new(span: Span, words: Vec<&'a str>, spans: Vec<Span>, args: Vec<Arg>) -> SentenceView<'a> {
+        let norm: Vec<String> = words.iter().map(|w| normalize(w)).collect();
+        let ids = norm.iter().map(|w| word_id(w)).collect();
+        SentenceView {
+            span,
+            words,
+            norm,
+            ids,
+            spans,
+            args,
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.words.len()
     }
@@ -92,6 +110,102 @@ impl std::hash::Hasher for Fnv {
         for &b in bytes {
             self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// The integer id of a normalised word: its FNV-1a hash (stable across
+/// builds; 64 bits make a collision between the few hundred pattern words
+/// and a text's words negligible).
+pub const fn word_id(word: &str) -> u64 {
+    let b = word.as_bytes();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < b.len() {
+        h ^= b[i] as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    h
+}
+
+/// A small closed word list as ids: membership is a scan over integers.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WordIds(pub Vec<u64>);
+
+impl WordIds {
+    pub fn new<S: AsRef<str>>(words: &[S]) -> WordIds {
+        WordIds(words.iter().map(|w| word_id(w.as_ref())).collect())
+    }
+    #[inline]
+    pub fn contains(&self, id: u64) -> bool {
+        self.0.contains(&id)
+    }
+}
+
+/// A lazily built [`WordIds`] for a static list:
+/// `static X: LazyIds = LazyIds::new(LIST);` then `X.contains(id)`.
+pub struct LazyIds {
+    words: &'static [&'static str],
+    ids: std::sync::OnceLock<WordIds>,
+}
+
+impl std::fmt::Debug for LazyIds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.words).finish()
+    }
+}
+
+/// Two lists are the same list (they are statics).
+impl PartialEq for LazyIds {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+
+impl LazyIds {
+    pub fn words(&self) -> &'static [&'static str] {
+        self.words
+    }
+
+    pub const fn new(words: &'static [&'static str]) -> LazyIds {
+        LazyIds {
+            words,
+            ids: std::sync::OnceLock::new(),
+        }
+    }
+    pub fn get(&self) -> &WordIds {
+        self.ids.get_or_init(|| WordIds::new(self.words))
+    }
+    #[inline]
+    pub fn contains(&self, id: u64) -> bool {
+        self.get().contains(id)
+    }
+}
+
+/// Hasher for keys that already are hashes ([`word_id`]).
+#[derive(Default, Clone, Copy)]
+pub struct IdBuild;
+
+pub struct IdHasher(u64);
+
+impl std::hash::BuildHasher for IdBuild {
+    type Hasher = IdHasher;
+    fn build_hasher(&self) -> IdHasher {
+        IdHasher(0)
+    }
+}
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
     fn finish(&self) -> u64 {
         self.0
