@@ -40,7 +40,7 @@ pub struct Args {
     #[arg(long, default_value_t = 0.02)]
     pub min_weight: f32,
     /// Features seen on fewer training pages than this are dropped.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 3)]
     pub min_pages: usize,
     /// Worker threads for feature extraction and scoring (default: one per core).
     #[arg(long, short = 'j')]
@@ -57,6 +57,8 @@ struct Prepared {
     /// The lines labelled main text that the rules leave alone: the best a
     /// line model could keep (its score is the ceiling printed by `train`).
     oracle: String,
+    /// The text of each undecided line (aligned with `examples`).
+    undecided: Vec<String>,
 }
 
 /// Lower-cased words of `s` joined by single spaces, padded with spaces.
@@ -120,6 +122,11 @@ fn prepare(page: &Page) -> Prepared {
         .map(|(l, _)| l.clean.as_str())
         .collect::<Vec<_>>()
         .join("\n");
+    let undecided = lines
+        .iter()
+        .filter(|l| l.kind.is_none())
+        .map(|l| l.clean.clone())
+        .collect();
     let examples = lines
         .iter()
         .zip(feats)
@@ -133,6 +140,7 @@ fn prepare(page: &Page) -> Prepared {
         truth: page.truth.clone(),
         examples,
         oracle,
+        undecided,
     }
 }
 
@@ -256,45 +264,59 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let bias = (bias * 1000.0).round() / 1000.0;
     // Threshold: chosen on the training pages only.
-    let mut best = (0.5f32, f64::MIN);
-    for t in [0.35f32, 0.4, 0.45, 0.5] {
-        let m = LineModel::new(weights.clone(), bias, t);
-        let f1 = mean_f1(&trainset, Some(&m), jobs).f1;
-        println!("threshold {t:.2}: train-pages F1 {f1:.4}");
-        if f1 > best.1 {
-            best = (t, f1);
+    let mut best = (0.5f32, 0.0f32, f64::MIN);
+    for smooth in [0.0f32, 0.5] {
+        for t in [0.35f32, 0.45, 0.55] {
+            let m = LineModel::new(weights.clone(), bias, t, smooth);
+            let f1 = mean_f1(&trainset, Some(&m), jobs).f1;
+            println!("threshold {t:.2} smoothing {smooth:.2}: train-pages F1 {f1:.4}");
+            if f1 > best.2 {
+                best = (t, smooth, f1);
+            }
         }
     }
-    let model = LineModel::new(weights, bias, best.0);
+    let model = LineModel::new(weights, bias, best.0, best.1);
     let heuristic = mean_f1(&held, None, jobs);
     let learned = mean_f1(&held, Some(&model), jobs);
     let mut raw = eval::MeanPrf::default();
     let mut oracle = eval::MeanPrf::default();
+    let mut decisions = eval::MeanPrf::default();
     for p in &held {
         raw.add(eval::word_prf(&p.visible, &p.truth));
         oracle.add(eval::word_prf(&p.oracle, &p.truth));
+        let kept: Vec<&str> = p
+            .examples
+            .iter()
+            .zip(&p.undecided)
+            .filter(|((f, _), _)| model.probability(f) >= model.threshold)
+            .map(|(_, t)| t.as_str())
+            .collect();
+        decisions.add(eval::word_prf(&kept.join("\n"), &p.truth));
     }
     let raw = raw.mean();
     let oracle = oracle.mean();
+    let decisions = decisions.mean();
     println!("held-out pages ({}), word P/R/F1:", held.len());
     for (name, s) in [
         ("raw visible text", raw),
         ("region heuristic", heuristic),
         ("line model", learned),
+        ("model lines only", decisions),
         ("label ceiling", oracle),
     ] {
         println!(
-            "  {name:<17} precision {:.4}  recall {:.4}  F1 {:.4}",
+            "  {name:<18} precision {:.4}  recall {:.4}  F1 {:.4}",
             s.precision, s.recall, s.f1
         );
     }
     let bytes = model.to_gz()?;
     std::fs::write(&args.out, &bytes).with_context(|| format!("cannot write {}", args.out.display()))?;
     println!(
-        "wrote {} ({} features, threshold {:.2}, {} bytes) in {:.1} s",
+        "wrote {} ({} features, threshold {:.2}, smoothing {:.2}, {} bytes) in {:.1} s",
         args.out.display(),
         model.len(),
         model.threshold,
+        model.smooth,
         bytes.len(),
         started.elapsed().as_secs_f64()
     );

@@ -22,6 +22,13 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::sync::OnceLock;
 
+/// Texts with fewer lines than this keep the region heuristic's decisions:
+/// the model learnt whole pages' visible text (menus, footers, hundreds of
+/// lines); a scraped article of a few dozen lines (title, labels, body,
+/// credits, comment form) is the rules' and the heuristic's case, and the
+/// founding example must come out exactly.
+pub const MIN_LINES: usize = 40;
+
 /// The shipped model (empty until trained: the region heuristic is used then).
 static SHIPPED: &[u8] = include_bytes!("../../../data/boilerplate/line-model.tsv.gz");
 
@@ -32,6 +39,10 @@ pub struct LineModel {
     bias: f32,
     /// Probability at or above which a line is kept.
     pub threshold: f32,
+    /// How much of each line's probability comes from its two neighbours'
+    /// (0: none; 0.5: half, a quarter each), so one odd line inside the
+    /// article or inside a menu follows its surroundings.
+    pub smooth: f32,
 }
 
 impl LineModel {
@@ -45,11 +56,12 @@ impl LineModel {
         .as_ref()
     }
 
-    pub fn new(weights: HashMap<String, f32>, bias: f32, threshold: f32) -> Self {
+    pub fn new(weights: HashMap<String, f32>, bias: f32, threshold: f32, smooth: f32) -> Self {
         Self {
             weights,
             bias,
             threshold,
+            smooth,
         }
     }
 
@@ -85,6 +97,7 @@ impl LineModel {
             match name {
                 "#bias" => m.bias = v,
                 "#threshold" => m.threshold = v,
+                "#smooth" => m.smooth = v,
                 _ => {
                     m.weights.insert(name.to_owned(), v);
                 }
@@ -97,7 +110,10 @@ impl LineModel {
     pub fn to_gz(&self) -> anyhow::Result<Vec<u8>> {
         let mut names: Vec<(&String, &f32)> = self.weights.iter().collect();
         names.sort_by(|a, b| a.0.cmp(b.0));
-        let mut text = format!("#bias\t{}\n#threshold\t{}\n", self.bias, self.threshold);
+        let mut text = format!(
+            "#bias\t{}\n#threshold\t{}\n#smooth\t{}\n",
+            self.bias, self.threshold, self.smooth
+        );
         for (name, w) in names {
             text.push_str(&format!("{name}\t{w}\n"));
         }
@@ -325,8 +341,13 @@ pub fn page_features(lines: &[Line], region: &[bool]) -> Vec<Vec<String>> {
 /// gives them less than its threshold.
 pub fn apply(model: &LineModel, lines: &mut [Line], region: &[bool]) {
     let feats = page_features(lines, region);
-    for (line, f) in lines.iter_mut().zip(feats) {
-        if line.kind.is_none() && model.probability(&f) < model.threshold {
+    let p: Vec<f32> = feats.iter().map(|f| model.probability(f)).collect();
+    let n = p.len();
+    for (i, line) in lines.iter_mut().enumerate() {
+        let prev = if i > 0 { p[i - 1] } else { p[i] };
+        let next = if i + 1 < n { p[i + 1] } else { p[i] };
+        let q = (1.0 - model.smooth) * p[i] + model.smooth * 0.5 * (prev + next);
+        if line.kind.is_none() && q < model.threshold {
             line.kind = Some(Kind::LowContent);
         }
     }
@@ -341,10 +362,11 @@ mod tests {
         let mut w = HashMap::new();
         w.insert("wc=3".to_owned(), 0.25f32);
         w.insert("ws=home".to_owned(), -1.5f32);
-        let m = LineModel::new(w, -0.5, 0.45);
+        let m = LineModel::new(w, -0.5, 0.45, 0.25);
         let back = LineModel::from_gz(&m.to_gz().unwrap()).unwrap();
         assert_eq!(back.len(), 2);
         assert_eq!(back.threshold, 0.45);
+        assert_eq!(back.smooth, 0.25);
         let p = back.probability(&["wc=3".to_owned(), "unknown".to_owned()]);
         assert!((p - 1.0 / (1.0 + (0.25f32).exp())).abs() < 1e-6);
     }

@@ -148,8 +148,8 @@ pub fn classify_lines_with(
     if mode == Mode::Page {
         let region = region_keep(lines);
         match model {
-            Some(m) => model::apply(m, lines, &region),
-            None => {
+            Some(m) if lines.len() >= model::MIN_LINES => model::apply(m, lines, &region),
+            _ => {
                 for (line, kept) in lines.iter_mut().zip(region) {
                     if !kept && line.kind.is_none() {
                         line.kind = Some(Kind::LowContent);
