@@ -92,4 +92,11 @@ fn every_referent_is_one_entity() {
     // Adjectives that qualify no office are not mentions.
     assert!(holding(&ents, "européens").is_empty());
     assert!(holding(&ents, "kazakho-européenne").is_empty());
+    // The portfolio of an office (`ministre des Affaires étrangères`,
+    // `ministère des Affaires étrangères`) is not an organisation of its own.
+    assert!(
+        holding(&ents, "Affaires étrangères").is_empty(),
+        "{:#?}",
+        holding(&ents, "Affaires étrangères")
+    );
 }

@@ -3,7 +3,8 @@
 //! columns, IOB1 or IOB2; see `pipeline::entities::conll`).
 //!
 //! The file's own tokens are tagged (standard CoNLL evaluation), with the
-//! same gazetteer features the stage uses. `--holdout` keeps only the
+//! same gazetteer features the stage uses. A `.json` file is read as CoNLL04
+//! (`tokens`, BILOU `tags` over Peop/Org/Loc/Other, scored as PER/ORG/LOC/MISC). `--holdout` keeps only the
 //! WikiNEuRal sentences `newsflow train ner` held out.
 
 use crate::pipeline::entities::{conll, training, EntityModels};
@@ -14,7 +15,8 @@ use std::time::Instant;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// CoNLL-style file (`token tag`, `index token tag` or `token POS chunk tag`; blank line between sentences).
+    /// CoNLL-style file (`token tag`, `index token tag` or `token POS chunk tag`; blank line between
+    /// sentences), or a CoNLL04 `.json` file.
     pub file: PathBuf,
     /// Language of the file (default: guessed from a `/fr/`-like path component, else `en`).
     #[arg(long)]
@@ -50,7 +52,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let gaz = Gazetteer::load().context("loading the gazetteer")?;
     let lang = args.lang.clone().unwrap_or_else(|| guess_lang(&args.file));
-    let sentences = conll::read_conll(&args.file)?;
+    let sentences = if args.file.extension().is_some_and(|e| e == "json") {
+        training::read_conll04(&args.file)?
+    } else {
+        conll::read_conll(&args.file)?
+    };
     let mut scores = conll::Scores::default();
     let mut tokens = 0usize;
     let started = Instant::now();

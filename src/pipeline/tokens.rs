@@ -111,6 +111,27 @@ const ABBREVIATIONS: &[&str] = &[
     "e.g", "i.e", "p", "pp", "approx", "min", "max", "tél", "tel",
 ];
 
+/// AP-style US state abbreviations (`Portland, Ore.`, `Fort Scott, Kan.`),
+/// capitalised, without the period. The two-letter dotted ones (`N.Y.`,
+/// `D.C.`) are dotted acronyms already.
+const US_STATES: &[&str] = &[
+    "Ala", "Ariz", "Calif", "Colo", "Conn", "Fla", "Kan", "Kans", "Ky", "Md", "Mich", "Minn", "Mont", "Neb",
+    "Nebr", "Nev", "Okla", "Tenn", "Tex", "Vt", "Va", "Wis", "Wisc", "Wyo", "Ark", "Del", "Ga", "Ill", "Ind",
+    "La", "Mass", "Miss", "Mo", "Ore", "Pa", "Wash",
+];
+
+/// The state abbreviations that are also words (`Ill.`, `Miss.`, `Wash.`,
+/// `La.`): they keep their period only right after a comma (`Peoria, Ill.`).
+const AMBIGUOUS_STATES: &[&str] = &[
+    "Ark", "Del", "Ga", "Ill", "Ind", "La", "Mass", "Miss", "Mo", "Ore", "Pa", "Wash",
+];
+
+/// Is `w` (without its period) a US state abbreviation here? `after_comma`:
+/// the previous non-space character is a comma.
+fn is_state_abbreviation(w: &str, after_comma: bool) -> bool {
+    US_STATES.contains(&w) && (after_comma || !AMBIGUOUS_STATES.contains(&w))
+}
+
 /// Abbreviations after which a sentence may still end when the next token is
 /// capitalised (they are often the last word of a sentence).
 const FINAL_ABBREVIATIONS: &[&str] = &["etc", "inc", "ltd", "corp", "co", "bros"];
@@ -294,7 +315,16 @@ fn word(
         let first = cur.chars[start].1;
         let initial = i - start == 1 && first.is_uppercase();
         let acronym = had_internal_period && all_single_letter_segments;
-        if initial || acronym || ABBREVIATIONS.iter().any(|a| eq_ignore_case(w, a)) {
+        let after_comma = cur.chars[..start]
+            .iter()
+            .rev()
+            .find(|(_, c)| !c.is_whitespace())
+            .is_some_and(|&(_, c)| c == ',');
+        if initial
+            || acronym
+            || ABBREVIATIONS.iter().any(|a| eq_ignore_case(w, a))
+            || is_state_abbreviation(w, after_comma)
+        {
             push(tokens, start, i + 1);
             return i + 1;
         }
@@ -335,7 +365,7 @@ fn split_sentences(text: &str, tokens: &[Token]) -> Vec<Sentence> {
         if !end_here {
             let abbreviation_end = tok.ends_with('.') && tok.len() > 1 && {
                 let stem = &tok[..tok.len() - 1];
-                FINAL_ABBREVIATIONS.iter().any(|a| eq_ignore_case(stem, a))
+                FINAL_ABBREVIATIONS.iter().any(|a| eq_ignore_case(stem, a)) || US_STATES.contains(&stem)
             };
             if is_terminator(tok) || abbreviation_end {
                 // Take closing quotes/brackets that follow on the same line.
@@ -384,6 +414,25 @@ mod tests {
             .iter()
             .map(|s| text.chars().skip(s.start).take(s.end - s.start).collect())
             .collect()
+    }
+
+    #[test]
+    fn ap_state_abbreviations_keep_their_period() {
+        assert_eq!(
+            toks("in Portland, Ore. and Fresno, Calif., Calif. police"),
+            ["in", "Portland", ",", "Ore.", "and", "Fresno", ",", "Calif.", ",", "Calif.", "police"]
+        );
+        // Ambiguous ones only after a comma: `Ill.` here ends a sentence.
+        assert_eq!(
+            toks("He was ill. Peoria, Ill."),
+            ["He", "was", "ill", ".", "Peoria", ",", "Ill."]
+        );
+        assert_eq!(toks("Miss. Miss"), ["Miss", ".", "Miss"]);
+        // A state abbreviation may end a sentence before a capitalised word.
+        assert_eq!(
+            sents("He lives in Fort Scott, Kan. The mayor said so."),
+            ["He lives in Fort Scott, Kan.", "The mayor said so."]
+        );
     }
 
     #[test]

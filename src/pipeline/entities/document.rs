@@ -80,6 +80,58 @@ const OFFICES: &[&str] = &[
     "regierung",
 ];
 
+/// Heads of an office or body named after its portfolio (`ministre des
+/// Affaires étrangères`, `ministère de l'Intérieur`, `secrétaire d'État aux
+/// Transports`): the capitalised portfolio is part of the office, not an
+/// organisation of its own. Lower case.
+const PORTFOLIO_HEADS: &[&str] = &[
+    "ministre",
+    "ministres",
+    "ministère",
+    "ministères",
+    "vice-ministre",
+    "secrétaire",
+    "secrétariat",
+    "commissaire",
+    "commissariat",
+    "portefeuille",
+    "minister",
+    "ministers",
+    "ministry",
+    "secretary",
+];
+
+/// Words allowed between a portfolio head and the portfolio: prepositions
+/// and articles (`des`, `de la`, `d'`, `of`), `chargé`, `d'État`.
+const PORTFOLIO_LINKS: &[&str] = &[
+    "de",
+    "des",
+    "du",
+    "la",
+    "le",
+    "les",
+    "l'",
+    "l’",
+    "d'",
+    "d’",
+    "à",
+    "aux",
+    "au",
+    "chargé",
+    "chargée",
+    "délégué",
+    "déléguée",
+    "état",
+    "of",
+    "for",
+    "the",
+];
+
+/// Articles a tagger span may wrongly start with (`Le Kazakhstan`).
+const ARTICLES: &[&str] = &[
+    "le", "la", "les", "l'", "l’", "the", "el", "los", "las", "il", "lo", "der", "die", "das",
+];
+
 /// Link data of a mention.
 #[derive(Debug, Clone, PartialEq)]
 struct LinkInfo {
@@ -136,7 +188,11 @@ pub fn build(
     let surface = |c: &Cand| -> String {
         match c.toks {
             Some((s, e)) => text[toks[s].byte_start..toks[e - 1].byte_end].to_string(),
-            None => text.chars().skip(c.start).take(c.end - c.start).collect(),
+            None => {
+                let b = byte_of(text, doc, c.start);
+                let n = c.end - c.start;
+                text[b..].chars().take(n).collect()
+            }
         }
     };
 
@@ -149,6 +205,12 @@ pub fn build(
         }
         // Drop spans that are only punctuation.
         if !(s..e).any(|i| tok_text(i).chars().any(char::is_alphanumeric)) {
+            continue;
+        }
+        if matches!(sp.kind, EntityType::ORG | EntityType::MISC)
+            && names_a_portfolio(text, doc, s, matches)
+            && !matches.iter().any(|m| m.start == toks[s].start && !m.is_demonym)
+        {
             continue;
         }
         cands.push(Cand {
@@ -171,7 +233,10 @@ pub fn build(
     let mut extra: Vec<Cand> = Vec::new();
     for m in matches {
         if m.is_demonym {
-            let first_lower = text.chars().nth(m.start).is_some_and(char::is_lowercase);
+            let first_lower = text[byte_of(text, doc, m.start)..]
+                .chars()
+                .next()
+                .is_some_and(char::is_lowercase);
             if first_lower && m.kind != EntityType::PER && qualifies_office(text, doc, m.start) {
                 extra.push(Cand {
                     start: m.start,
@@ -194,6 +259,24 @@ pub fn build(
         if let [i] = overlapping[..] {
             let c = &mut cands[i];
             if c.start == m.start && c.end == m.end {
+                c.link = Some(info_of(m));
+                continue;
+            }
+            // `Le Kazakhstan`, `The Netherlands` at the start of a sentence:
+            // the tagger took the article in; a known name that is the span
+            // minus its leading article wins (`Le Havre`, `La Paz` are
+            // gazetteer names themselves and match whole).
+            let article_then_match = c.toks.is_some_and(|(s, e)| {
+                e - s >= 2
+                    && !m.ambiguous
+                    && c.end == m.end
+                    && toks[s + 1].start == m.start
+                    && ARTICLES.contains(&lower(tok_text(s)).as_str())
+            });
+            if article_then_match {
+                let s = c.toks.map_or(0, |t| t.0) + 1;
+                c.start = m.start;
+                c.toks = c.toks.map(|(_, e)| (s, e));
                 c.link = Some(info_of(m));
                 continue;
             }
@@ -264,6 +347,23 @@ pub fn build(
     group(text, doc, cands, &surface)
 }
 
+/// Byte offset of code point `cp`, walking from the token that holds it
+/// (not from the start of the text: that is quadratic on long articles).
+fn byte_of(text: &str, doc: &Document, cp: usize) -> usize {
+    let (mut b, mut at) = match doc.tokens.partition_point(|t| t.start <= cp) {
+        0 => (0, 0),
+        i => (doc.tokens[i - 1].byte_start, doc.tokens[i - 1].start),
+    };
+    for ch in text[b..].chars() {
+        if at == cp {
+            break;
+        }
+        b += ch.len_utf8();
+        at += 1;
+    }
+    b
+}
+
 fn kind_index(k: EntityType) -> usize {
     match k {
         EntityType::PER => 0,
@@ -287,6 +387,38 @@ fn consensus(v: &[usize; 4]) -> EntityType {
     }
     let best = (1..4).fold(1, |b, k| if v[k] > v[b] { k } else { b });
     KINDS[best]
+}
+
+/// Does the span starting at token `s` name the portfolio of an office
+/// (`ministre [kazakh] des Affaires étrangères`)? Walks back over linking
+/// words (at least one), then at most one demonym (a gazetteer demonym
+/// match, so that a verb such as `reçoit des` does not qualify), to a
+/// lower-case portfolio head.
+fn names_a_portfolio(text: &str, doc: &Document, s: usize, matches: &[GazetteerMatch]) -> bool {
+    let sent_start = doc.sentence_of(s).map_or(0, |i| doc.sentences[i].tokens.start);
+    let mut i = s;
+    while i > sent_start && PORTFOLIO_LINKS.contains(&lower(doc.tokens[i - 1].text(text)).as_str()) {
+        i -= 1;
+    }
+    if i == s || i == sent_start {
+        return false;
+    }
+    let is_head = |k: usize| {
+        let t = doc.tokens[k].text(text);
+        PORTFOLIO_HEADS.contains(&lower(t).as_str()) && t.chars().next().is_some_and(char::is_lowercase)
+    };
+    if is_head(i - 1) {
+        return true;
+    }
+    let demonym_at = |k: usize| {
+        let start = doc.tokens[k].start;
+        let at = matches.partition_point(|m| m.start < start);
+        matches[at..]
+            .iter()
+            .take_while(|m| m.start == start)
+            .any(|m| m.is_demonym)
+    };
+    i >= sent_start + 2 && demonym_at(i - 1) && is_head(i - 2)
 }
 
 /// Is the demonym at code point `start` qualifying an office noun a few
@@ -628,4 +760,40 @@ fn group(text: &str, doc: &Document, cands: Vec<Cand>, surface: &dyn Fn(&Cand) -
     }
     merged.sort_by_key(|e| e.first);
     merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::tokens;
+
+    /// Is the token starting with `word` in `text` the start of a portfolio?
+    fn portfolio(text: &str, word: &str) -> bool {
+        let doc = tokens::analyze(text, "fr");
+        let gaz = Gazetteer::load().expect("embedded gazetteer");
+        let matches = gaz.find(text, &doc);
+        let s = (0..doc.tokens.len())
+            .find(|&i| doc.tokens[i].text(text) == word)
+            .expect("word in text");
+        names_a_portfolio(text, &doc, s, &matches)
+    }
+
+    #[test]
+    fn portfolios_of_offices() {
+        assert!(portfolio("le ministre des Affaires étrangères a dit", "Affaires"));
+        assert!(portfolio(
+            "le ministre kazakh des Affaires étrangères a dit",
+            "Affaires"
+        ));
+        assert!(portfolio("le ministère de l'Intérieur", "Intérieur"));
+        assert!(portfolio("le secrétaire d'État aux Transports", "Transports"));
+        // A verb between the office and the name: a real organisation.
+        assert!(!portfolio(
+            "le ministre reçoit des Forces démocratiques",
+            "Forces"
+        ));
+        // A capitalised head is a name the tagger keeps whole.
+        assert!(!portfolio("Le Ministère des Affaires étrangères", "Affaires"));
+        assert!(!portfolio("des Affaires étrangères", "Affaires"));
+    }
 }

@@ -15,16 +15,67 @@
 //! reference sequence is then the best one the current weights find within
 //! the allowed labels (a latent-variable perceptron).
 //!
-//! Model file: gzip of a small JSON header, the quantised weights (i16), the
-//! transitions and the word-cluster table. Deterministic given the data and
-//! the seed.
+//! Model file: gzip of a small JSON header, the quantised weights (one byte
+//! each, see [`Codebook`]), the transitions and the word-cluster table.
+//! Deterministic given the data and the seed. Files of the first format
+//! (i16 weights) still load: their weights are re-quantised on load.
 
 use super::features::{self, TokenInfo, TEMPLATES};
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 
-const MAGIC: &[u8; 8] = b"NFTAG01\n";
+/// First format: i16 weights with one linear scale.
+const MAGIC_V1: &[u8; 8] = b"NFTAG01\n";
+/// Current format: one-byte weight codes decoded through a [`Codebook`].
+const MAGIC: &[u8; 8] = b"NFTAG02\n";
+
+/// Weight codes are one byte; their values follow a power law so that the
+/// many small weights keep their precision and the few large ones are not
+/// clipped: `value(c) = sign(c) * max * (|c| / 127)^CODE_POWER`.
+///
+/// Why one byte and not i16: decoding reads one row of the weight table per
+/// feature template and token, at random; the table's size decides whether
+/// those reads hit the CPU cache. Halving the bytes per weight (and the
+/// bucket count, see `train ner --bits`) is what brings the table into L3.
+const CODE_POWER: f32 = 2.0;
+
+/// The value of each weight code (index: the code as `u8`).
+#[derive(Debug, Clone)]
+struct Codebook {
+    values: [f32; 256],
+    max: f32,
+}
+
+impl Codebook {
+    fn new(max: f32) -> Codebook {
+        let mut values = [0f32; 256];
+        for c in -127i32..=127 {
+            let mag = max * (c.unsigned_abs() as f32 / 127.0).powf(CODE_POWER);
+            values[c as i8 as u8 as usize] = if c < 0 { -mag } else { mag };
+        }
+        Codebook { values, max }
+    }
+
+    /// The nearest code of `v` (clamped to ±max).
+    fn encode(&self, v: f32) -> i8 {
+        if self.max <= 0.0 || v == 0.0 {
+            return 0;
+        }
+        let r = (v.abs() / self.max).min(1.0);
+        let lo = (r.powf(1.0 / CODE_POWER) * 127.0).floor().clamp(0.0, 127.0) as i32;
+        // The power law is not linear: pick the closer of the two
+        // neighbouring levels by value, not by code.
+        let hi = (lo + 1).min(127);
+        let level = |c: i32| self.max * (c as f32 / 127.0).powf(CODE_POWER);
+        let c = if (level(hi) - v.abs()).abs() < (v.abs() - level(lo)).abs() {
+            hi
+        } else {
+            lo
+        };
+        (if v < 0.0 { -c } else { c }) as i8
+    }
+}
 
 /// One training sentence.
 #[derive(Debug, Clone)]
@@ -63,9 +114,9 @@ impl Default for TrainOptions {
 /// Maps a lower-cased word hash to its clusters (coarse, fine).
 #[derive(Debug, Clone, Default)]
 pub struct ClusterTable {
-    /// Open addressing, linear probing; key 0 = empty.
-    keys: Vec<u64>,
-    vals: Vec<[u16; 2]>,
+    /// Open addressing, linear probing; key 0 = empty. Key and value share
+    /// a slot so that a lookup touches one cache line, not two.
+    slots: Vec<(u64, [u16; 2])>,
 }
 
 impl ClusterTable {
@@ -75,33 +126,31 @@ impl ClusterTable {
         }
         let cap = (pairs.len() * 2).next_power_of_two();
         let mut t = ClusterTable {
-            keys: vec![0; cap],
-            vals: vec![[0, 0]; cap],
+            slots: vec![(0, [0, 0]); cap],
         };
         for &(k, v) in pairs {
             let k = k.max(1);
             let mut i = (k as usize) & (cap - 1);
-            while t.keys[i] != 0 && t.keys[i] != k {
+            while t.slots[i].0 != 0 && t.slots[i].0 != k {
                 i = (i + 1) & (cap - 1);
             }
-            t.keys[i] = k;
-            t.vals[i] = v;
+            t.slots[i] = (k, v);
         }
         t
     }
 
     #[inline]
     pub fn get(&self, lower_hash: u64) -> [u16; 2] {
-        if self.keys.is_empty() {
+        if self.slots.is_empty() {
             return [0, 0];
         }
         let k = lower_hash.max(1);
-        let mask = self.keys.len() - 1;
+        let mask = self.slots.len() - 1;
         let mut i = (k as usize) & mask;
         loop {
-            let key = self.keys[i];
+            let (key, val) = self.slots[i];
             if key == k {
-                return self.vals[i];
+                return val;
             }
             if key == 0 {
                 return [0, 0];
@@ -111,7 +160,7 @@ impl ClusterTable {
     }
 
     pub fn len(&self) -> usize {
-        self.keys.iter().filter(|&&k| k != 0).count()
+        self.slots.iter().filter(|s| s.0 != 0).count()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -119,13 +168,7 @@ impl ClusterTable {
     }
 
     fn pairs(&self) -> Vec<(u64, [u16; 2])> {
-        let mut p: Vec<_> = self
-            .keys
-            .iter()
-            .zip(&self.vals)
-            .filter(|(k, _)| **k != 0)
-            .map(|(k, v)| (*k, *v))
-            .collect();
+        let mut p: Vec<_> = self.slots.iter().filter(|s| s.0 != 0).copied().collect();
         p.sort_unstable();
         p
     }
@@ -135,6 +178,8 @@ impl ClusterTable {
 struct Header {
     labels: Vec<String>,
     bits: u32,
+    /// Format 1: the weight of i16 unit 1. Format 2: the largest weight
+    /// magnitude (the codebook's `max`).
     scale: f32,
     templates: usize,
     /// Free-form provenance (data, options, date) for the model card.
@@ -146,9 +191,9 @@ struct Header {
 pub struct TaggerModel {
     labels: Vec<String>,
     bits: u32,
-    /// `buckets × labels`, quantised.
-    weights: Vec<i16>,
-    scale: f32,
+    /// `buckets × labels`, one-byte codes (see [`Codebook`]).
+    weights: Vec<i8>,
+    codebook: Codebook,
     /// `(labels + 1) × labels`: row `labels` is the start state. Forbidden
     /// transitions are `-inf`.
     trans: Vec<f32>,
@@ -268,7 +313,8 @@ impl TaggerModel {
         const BLOCK: usize = 16;
         let mut feats = [0u64; TEMPLATES];
         let mut rows = [0u32; BLOCK * TEMPLATES];
-        let mut acc = [0i32; 32];
+        let mut acc = [0f32; 32];
+        let values = &self.codebook.values;
         for block in (0..n).step_by(BLOCK) {
             let end = (block + BLOCK).min(n);
             for i in block..end {
@@ -281,16 +327,22 @@ impl TaggerModel {
                 }
             }
             for i in block..end {
-                acc[..l].fill(0);
                 let base = (i - block) * TEMPLATES;
-                for &b in &rows[base..base + TEMPLATES] {
-                    let b = b as usize;
-                    for (a, &w) in acc[..l].iter_mut().zip(&self.weights[b..b + l]) {
-                        *a += i32::from(w);
+                let rows = &rows[base..base + TEMPLATES];
+                let out = &mut scratch.scores[i * l..(i + 1) * l];
+                if l == NER_LABELS {
+                    // The NER label count: a fixed-size row lets the compiler
+                    // keep the sums in registers and unroll the inner loop.
+                    out.copy_from_slice(&sum_rows::<NER_LABELS>(&self.weights, rows, values));
+                } else {
+                    acc[..l].fill(0.0);
+                    for &b in rows {
+                        let b = b as usize;
+                        for (a, &w) in acc[..l].iter_mut().zip(&self.weights[b..b + l]) {
+                            *a += values[w as u8 as usize];
+                        }
                     }
-                }
-                for (s, &a) in scratch.scores[i * l..(i + 1) * l].iter_mut().zip(&acc[..l]) {
-                    *s = a as f32 * self.scale;
+                    out.copy_from_slice(&acc[..l]);
                 }
             }
         }
@@ -326,18 +378,16 @@ impl TaggerModel {
         let header = Header {
             labels: self.labels.clone(),
             bits: self.bits,
-            scale: self.scale,
+            scale: self.codebook.max,
             templates: TEMPLATES,
             meta: self.meta.clone(),
         };
-        let mut raw = Vec::with_capacity(self.weights.len() * 2 + 1024);
+        let mut raw = Vec::with_capacity(self.weights.len() + 1024);
         raw.extend_from_slice(MAGIC);
         let h = serde_json::to_vec(&header)?;
         raw.extend_from_slice(&(h.len() as u32).to_le_bytes());
         raw.extend_from_slice(&h);
-        for w in &self.weights {
-            raw.extend_from_slice(&w.to_le_bytes());
-        }
+        raw.extend(self.weights.iter().map(|&w| w as u8));
         for t in &self.trans {
             raw.extend_from_slice(&t.to_le_bytes());
         }
@@ -360,9 +410,11 @@ impl TaggerModel {
             .read_to_end(&mut raw)
             .context("model file is not gzip: retrain with `newsflow train ner`")?;
         let mut r = Reader { buf: &raw, pos: 0 };
-        if r.take(8)? != MAGIC {
-            bail!("not a newsflow tagger model (bad magic): retrain with `newsflow train ner`");
-        }
+        let v1 = match r.take(8)? {
+            m if m == MAGIC => false,
+            m if m == MAGIC_V1 => true,
+            _ => bail!("not a newsflow tagger model (bad magic): retrain with `newsflow train ner`"),
+        };
         let hlen = r.u32()? as usize;
         let header: Header = serde_json::from_slice(r.take(hlen)?).context("bad model header")?;
         if header.templates != TEMPLATES {
@@ -377,9 +429,24 @@ impl TaggerModel {
             bail!("model header is inconsistent ({l} labels, {} bits)", header.bits);
         }
         let nw = (1usize << header.bits) * l;
-        let wb = r.take(nw * 2)?;
-        let mut weights = huge_page_vec::<i16>(nw);
-        weights.extend(wb.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])));
+        let mut weights = huge_page_vec::<i8>(nw);
+        let codebook = if v1 {
+            let wb = r.take(nw * 2)?;
+            let max = wb
+                .chunks_exact(2)
+                .map(|c| i16::from_le_bytes([c[0], c[1]]).unsigned_abs())
+                .max()
+                .unwrap_or(0);
+            let codebook = Codebook::new(f32::from(max) * header.scale);
+            weights.extend(
+                wb.chunks_exact(2)
+                    .map(|c| codebook.encode(f32::from(i16::from_le_bytes([c[0], c[1]])) * header.scale)),
+            );
+            codebook
+        } else {
+            weights.extend(r.take(nw)?.iter().map(|&b| b as i8));
+            Codebook::new(header.scale)
+        };
         let tb = r.take((l + 1) * l * 4)?;
         let trans = tb
             .chunks_exact(4)
@@ -402,12 +469,30 @@ impl TaggerModel {
             labels: header.labels,
             bits: header.bits,
             weights,
-            scale: header.scale,
+            codebook,
             trans,
             clusters: ClusterTable::from_pairs(&pairs),
             meta: header.meta,
         })
     }
+}
+
+/// Label count of the NER model (O + B/I × PER, ORG, LOC, MISC).
+const NER_LABELS: usize = 9;
+
+/// Sums the weight rows starting at `rows` (offsets into `weights`) for `L`
+/// labels.
+#[inline(always)]
+fn sum_rows<const L: usize>(weights: &[i8], rows: &[u32], values: &[f32; 256]) -> [f32; L] {
+    let mut acc = [0f32; L];
+    for &b in rows {
+        let b = b as usize;
+        let row: &[i8; L] = weights[b..b + L].try_into().expect("row of L labels");
+        for k in 0..L {
+            acc[k] += values[row[k] as u8 as usize];
+        }
+    }
+    acc
 }
 
 /// Hints the CPU to fetch the cache line holding `x`.
@@ -639,13 +724,13 @@ pub fn train_examples(
         *t -= uv / c;
     }
     neg(&mut tw);
-    let scale = if max > 0.0 { max / 32767.0 } else { 1.0 };
-    let weights = w.iter().map(|&v| (v / scale).round() as i16).collect();
+    let codebook = Codebook::new(max);
+    let weights = w.iter().map(|&v| codebook.encode(v)).collect();
     TaggerModel {
         labels,
         bits: opts.bits,
         weights,
-        scale,
+        codebook,
         trans: tw,
         clusters,
         meta: serde_json::json!({ "options": opts }),
