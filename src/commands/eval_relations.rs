@@ -168,23 +168,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 fn print_errors(ex: &Example, predicted: &[StrictRelation], gold: &[StrictRelation]) {
     let words = |(s, e, _): (usize, usize, EntityType)| ex.tokens[s..e].join(" ");
     let mut shown = false;
-    for g in gold.iter().filter(|g| !predicted.contains(g)) {
-        println!(
-            "  MISSED   {} ({} , {})",
-            RELATION_TYPES[g.0].0,
-            words(g.1),
-            words(g.2)
-        );
-        shown = true;
-    }
-    for p in predicted.iter().filter(|p| !gold.contains(p)) {
-        println!(
-            "  SPURIOUS {} ({} , {})",
-            RELATION_TYPES[p.0].0,
-            words(p.1),
-            words(p.2)
-        );
-        shown = true;
+    let lists = [("MISSED  ", gold, predicted), ("SPURIOUS", predicted, gold)];
+    for (label, these, others) in lists {
+        for r in these.iter().filter(|r| !others.contains(r)) {
+            println!(
+                "  {label} {} ({} , {})",
+                RELATION_TYPES[r.0].0,
+                words(r.1),
+                words(r.2)
+            );
+            shown = true;
+        }
     }
     if shown {
         println!("    in: {}", ex.tokens.join(" "));

@@ -66,7 +66,7 @@ impl Convention {
         };
         let known = self
             .prefixes
-            .binary_search_by(|(k, w)| (*k, w.as_str()).cmp(&(arg.kind, view.norm[prev].as_str())))
+            .binary_search_by(|(k, w)| (*k, w.as_str()).cmp(&(arg.kind, &*view.norm[prev])))
             .is_ok();
         if known && view.arg_covering(prev).is_none() {
             prev..t.end

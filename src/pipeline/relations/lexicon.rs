@@ -9,7 +9,7 @@
 //! All entries are in [`super::view::normalize`]d form, tokens joined by
 //! single spaces.
 
-use super::view::FnvBuild;
+use super::view::{word_id, IdBuild};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -313,19 +313,19 @@ const COUNTRIES: &[&str] = &[
 /// The class of a place name (`"us_state"`, `"country"`), from its
 /// normalised text.
 pub fn place_class(norm: &str) -> Option<&'static str> {
-    static TABLE: OnceLock<HashMap<&'static str, &'static str, FnvBuild>> = OnceLock::new();
+    static TABLE: OnceLock<HashMap<u64, &'static str, IdBuild>> = OnceLock::new();
     let table = TABLE.get_or_init(|| {
         let mut t = HashMap::default();
         for c in COUNTRIES {
-            t.insert(*c, "country");
+            t.insert(word_id(c), "country");
         }
         // States win for the few names that are both ("georgia").
         for s in US_STATES {
-            t.insert(*s, "us_state");
+            t.insert(word_id(s), "us_state");
         }
         t
     });
-    table.get(norm).copied()
+    table.get(&word_id(norm)).copied()
 }
 
 #[cfg(test)]

@@ -332,8 +332,15 @@ fn modality(view: &SentenceView, m: &Match, kind: &str) -> &'static str {
     }
 }
 
-fn surface(text: &str, span: Span) -> String {
-    text.chars().skip(span.start).take(span.len()).collect()
+/// The text of a span inside the view's sentence (scanning from the
+/// sentence's start, not the article's).
+fn surface(text: &str, view: &SentenceView, span: Span) -> String {
+    let (cp, byte) = view.origin;
+    text[byte..]
+        .chars()
+        .skip(span.start - cp)
+        .take(span.len())
+        .collect()
 }
 
 /// Turns one pattern match into candidate relations.
@@ -359,7 +366,10 @@ fn from_match(
             let of = t.of.or(shared);
             let mut attributes = BTreeMap::new();
             attributes.insert("office".to_string(), t.office.to_string());
-            attributes.insert("title".to_string(), surface(text, view.span_of(t.start..t.end)));
+            attributes.insert(
+                "title".to_string(),
+                surface(text, view, view.span_of(t.start..t.end)),
+            );
             if let Some(p) = t.portfolio {
                 attributes.insert("portfolio".to_string(), p.to_string());
             }
@@ -400,12 +410,12 @@ fn from_match(
     }
     if let Some((a, b)) = m.b.date {
         // Without the preposition: "en novembre 2021" → "novembre 2021".
-        let a = if matches!(view.norm[a].as_str(), "en" | "le" | "on" | "in" | "du" | "au") {
+        let a = if matches!(&*view.norm[a], "en" | "le" | "on" | "in" | "du" | "au") {
             a + 1
         } else {
             a
         };
-        attributes.insert("date".to_string(), surface(text, view.span_of(a..b)));
+        attributes.insert("date".to_string(), surface(text, view, view.span_of(a..b)));
         if let Some(iso) = patterns::iso_date(&view.norm[a..b]) {
             attributes.insert("date_iso".to_string(), iso);
         }
@@ -414,7 +424,7 @@ fn from_match(
     // Coordinated objects: "les dirigeants de l'UE et de la Belgique".
     let mut p = view.args[o].tokens.end;
     loop {
-        let w = |i: usize| view.norm.get(i).map(String::as_str);
+        let w = |i: usize| view.norm.get(i).map(|w| &**w);
         let mut q = p;
         if w(q) == Some(",") {
             q += 1;
@@ -571,12 +581,14 @@ pub fn sentence_views<'t>(text: &'t str, doc: &Document, entities: &[Entity]) ->
             });
             let sent = &doc.sentences[si];
             let toks = &doc.tokens[sent.tokens.clone()];
-            SentenceView::new(
+            let mut view = SentenceView::new(
                 Span::new(sent.start, sent.end),
                 toks.iter().map(|t| t.text(text)).collect(),
                 toks.iter().map(|t| Span::new(t.start, t.end)).collect(),
                 args,
-            )
+            );
+            view.origin = toks.first().map_or((0, 0), |t| (t.start, t.byte_start));
+            view
         })
         .collect()
 }
@@ -584,16 +596,7 @@ pub fn sentence_views<'t>(text: &'t str, doc: &Document, entities: &[Entity]) ->
 /// Builds the view of a CoNLL04 sentence: tokens joined by single spaces,
 /// every gold entity a mention of its own entity (index = entity order).
 pub fn example_view(ex: &conll04::Example) -> SentenceView<'_> {
-    let mut pos = 0;
-    let spans: Vec<Span> = ex
-        .tokens
-        .iter()
-        .map(|w| {
-            let s = Span::new(pos, pos + w.chars().count());
-            pos = s.end + 1;
-            s
-        })
-        .collect();
+    let (spans, len) = view::spaced_spans(&ex.tokens);
     let args = ex
         .entities
         .iter()
@@ -608,7 +611,7 @@ pub fn example_view(ex: &conll04::Example) -> SentenceView<'_> {
         })
         .collect();
     SentenceView::new(
-        Span::new(0, pos.saturating_sub(1)),
+        Span::new(0, len),
         ex.tokens.iter().map(String::as_str).collect(),
         spans,
         args,

@@ -267,7 +267,7 @@ pub fn find_titles(view: &SentenceView, lang: &str) -> Vec<TitleMatch> {
         match best {
             Some(mut t) => {
                 extend(view, &mut t);
-                t.former = t.start > 0 && FORMER.contains(&view.norm[t.start - 1].as_str());
+                t.former = t.start > 0 && FORMER.contains(&&*view.norm[t.start - 1]);
                 i = t.end.max(i + 1);
                 out.push(t);
             }
@@ -279,7 +279,7 @@ pub fn find_titles(view: &SentenceView, lang: &str) -> Vec<TitleMatch> {
 
 /// Attaches the country or organisation around a title.
 fn extend(view: &SentenceView, t: &mut TitleMatch) {
-    let w = |i: usize| view.norm.get(i).map(String::as_str);
+    let w = |i: usize| view.norm.get(i).map(|w| &**w);
     let place_or_org = |a: usize| matches!(view.args[a].kind, EntityType::LOC | EntityType::ORG);
     if t.of.is_none() {
         // After: "de la France", "du Kazakhstan", "d'Espagne", "of France",

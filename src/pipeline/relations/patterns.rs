@@ -734,7 +734,7 @@ fn accepts(types: &TypeSpec, arg: &super::view::Arg) -> bool {
 /// A date expression at `pos`: `(le|en|on|in|du)? weekday? num? month year?`,
 /// or a weekday alone, or `en|in year`. Returns its end.
 pub fn date_at(view: &SentenceView, pos: usize) -> Option<usize> {
-    let w = |i: usize| view.norm.get(i).map(String::as_str);
+    let w = |i: usize| view.norm.get(i).map(|w| &**w);
     let mut p = pos;
     if matches!(
         w(p),
@@ -782,7 +782,8 @@ pub fn date_at(view: &SentenceView, pos: usize) -> Option<usize> {
 
 /// `YYYY-MM` or `YYYY-MM-DD` of a date expression's normalised tokens,
 /// when it has a month and a year.
-pub fn iso_date(words: &[String]) -> Option<String> {
+pub fn iso_date<S: AsRef<str>>(words: &[S]) -> Option<String> {
+    let words: Vec<&str> = words.iter().map(AsRef::as_ref).collect();
     let month = words.iter().find_map(|w| MONTHS.iter().position(|m| m == w))?;
     // MONTHS lists French, English, then English abbreviations (no May).
     let month = match month {
@@ -796,7 +797,7 @@ pub fn iso_date(words: &[String]) -> Option<String> {
         .find(|w| w.len() <= 2 && w.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|d| d.parse::<u32>().ok())
         .filter(|d| (1..=31).contains(d))
-        .or_else(|| words.iter().any(|w| w == "1er").then_some(1));
+        .or_else(|| words.contains(&"1er").then_some(1));
     Some(match day {
         Some(d) => format!("{year}-{month:02}-{d:02}"),
         None => format!("{year}-{month:02}"),
@@ -807,19 +808,11 @@ pub fn iso_date(words: &[String]) -> Option<String> {
 pub(crate) mod tests {
     use super::*;
     use crate::pipeline::record::Span;
-    use crate::pipeline::relations::view::{normalize, Arg};
+    use crate::pipeline::relations::view::Arg;
 
     /// A view from space-separated tokens; mentions given as (first, end, type).
     pub(crate) fn view<'a>(words: &[&'a str], args: &[(usize, usize, EntityType)]) -> SentenceView<'a> {
-        let mut pos = 0;
-        let spans: Vec<Span> = words
-            .iter()
-            .map(|w| {
-                let s = Span::new(pos, pos + w.chars().count());
-                pos = s.end + 1;
-                s
-            })
-            .collect();
+        let (spans, len) = crate::pipeline::relations::view::spaced_spans(words);
         let args = args
             .iter()
             .enumerate()
@@ -832,7 +825,7 @@ pub(crate) mod tests {
                 demonym: words[a].chars().next().is_some_and(char::is_lowercase),
             })
             .collect();
-        SentenceView::new(Span::new(0, pos), words.to_vec(), spans, args)
+        SentenceView::new(Span::new(0, len + 1), words.to_vec(), spans, args)
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! it sees at run time the same.
 
 use crate::pipeline::record::{EntityType, Span};
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// One entity mention inside a sentence.
@@ -35,8 +36,9 @@ pub struct SentenceView<'a> {
     /// Token surfaces.
     pub words: Vec<&'a str>,
     /// Normalised tokens: lower case, accents removed, typographic
-    /// apostrophes and quotes folded (see [`normalize`]).
-    pub norm: Vec<String>,
+    /// apostrophes and quotes folded (see [`normalize`]); borrowed from the
+    /// surface when it already is in that form (most words: no allocation).
+    pub norm: Vec<Cow<'a, str>>,
     /// FNV-1a hash of each normalised token ([`word_id`]): patterns,
     /// lexicons and the classifier compare these integers, not strings.
     pub ids: Vec<u64>,
@@ -44,13 +46,18 @@ pub struct SentenceView<'a> {
     pub spans: Vec<Span>,
     /// Mentions sorted by first token; they never overlap.
     pub args: Vec<Arg>,
+    /// Code point and byte offset in the text from which the sentence's
+    /// surface can be read (its first token; `(0, 0)` for a view of a lone
+    /// sentence), so that reading a title's words does not scan the article
+    /// from its start.
+    pub origin: (usize, usize),
 }
 
 impl<'a> SentenceView<'a> {
     /// A view of these tokens (surface forms and code point spans) and
     /// mentions; normalises and hashes each token once.
     pub fn new(span: Span, words: Vec<&'a str>, spans: Vec<Span>, args: Vec<Arg>) -> SentenceView<'a> {
-        let norm: Vec<String> = words.iter().map(|w| normalize(w)).collect();
+        let norm: Vec<Cow<'a, str>> = words.iter().map(|&w| normalize_cow(w)).collect();
         let ids = norm.iter().map(|w| word_id(w)).collect();
         SentenceView {
             span,
@@ -59,6 +66,7 @@ impl<'a> SentenceView<'a> {
             ids,
             spans,
             args,
+            origin: (0, 0),
         }
     }
 
@@ -88,31 +96,6 @@ impl<'a> SentenceView<'a> {
     /// The normalised tokens joined by spaces, for a range.
     pub fn norm_text(&self, r: Range<usize>) -> String {
         self.norm[r].join(" ")
-    }
-}
-
-/// FNV-1a hashing for the stage's small word sets and lexicon tables
-/// (SipHash showed in profiles).
-#[derive(Default, Clone, Copy)]
-pub struct FnvBuild;
-
-pub struct Fnv(u64);
-
-impl std::hash::BuildHasher for FnvBuild {
-    type Hasher = Fnv;
-    fn build_hasher(&self) -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl std::hash::Hasher for Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    fn finish(&self) -> u64 {
-        self.0
     }
 }
 
@@ -209,6 +192,33 @@ impl std::hash::Hasher for IdHasher {
     }
     fn finish(&self) -> u64 {
         self.0
+    }
+}
+
+/// Code point spans of tokens joined by single spaces, and the text's length.
+pub fn spaced_spans<S: AsRef<str>>(words: &[S]) -> (Vec<Span>, usize) {
+    let mut pos = 0;
+    let spans = words
+        .iter()
+        .map(|w| {
+            let s = Span::new(pos, pos + w.as_ref().chars().count());
+            pos = s.end + 1;
+            s
+        })
+        .collect();
+    (spans, pos.saturating_sub(1))
+}
+
+/// [`normalize`], borrowing the word when it is already normal (ASCII
+/// without upper case or backquote).
+pub fn normalize_cow(word: &str) -> Cow<'_, str> {
+    if word
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase() && b != b'`')
+    {
+        Cow::Borrowed(word)
+    } else {
+        Cow::Owned(normalize(word))
     }
 }
 
