@@ -19,8 +19,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::*;
 
+/// Plain (non-idempotent) retries through the faults, pipelined requests.
 #[test]
 fn request_errors_and_broker_down_lose_nothing() {
+    faults(false);
+}
+
+/// The production default (idempotent producer) through the same faults;
+/// see `faults` for why this variant runs one request in flight.
+#[test]
+fn request_errors_and_broker_down_lose_nothing_idempotent() {
+    faults(true);
+}
+
+fn faults(idempotent: bool) {
     if std::env::var_os("NEWSFLOW_TEST_VERBOSE").is_some() {
         newsflow::observability::init_tracing(false);
     }
@@ -47,14 +59,37 @@ fn request_errors_and_broker_down_lose_nothing() {
     let enrich: Arc<EnrichFn> = Arc::new(move |a: &Article| pipeline.enrich(a, Stages::ALL));
     let mut config = t.config(&brokers);
     config.processing.max_in_flight_per_partition = 50;
-    // The mock cluster's idempotent-producer bookkeeping counts a batch it
-    // failed on purpose as written, so the retry is acknowledged as a
-    // duplicate and dropped (a mock artefact, not broker behaviour): test
-    // the retry path with plain retries.
-    config.producer.insert(
-        "enable.idempotence".into(),
-        newsflow::config::PropValue::Str("false".into()),
-    );
+    // NEWSFLOW_TEST_PIPELINED=1 drops the cap below, to reproduce the
+    // mock's loss (IMPLICITACK lines in the producer's `eos` debug log).
+    let pipelined = std::env::var_os("NEWSFLOW_TEST_PIPELINED").is_some();
+    if !idempotent {
+        config.producer.insert(
+            "enable.idempotence".into(),
+            newsflow::config::PropValue::Str("false".into()),
+        );
+    } else if !pipelined {
+        // The mock checks produce sequences only for transactional
+        // producers. With several requests in flight, the last injected
+        // error can fail batch N while batch N+1 (next sequence, already
+        // built into a request) is appended; a real broker would refuse N+1
+        // as out of order, the mock acks it, and librdkafka, correctly for
+        // a real broker, takes that ack as proof batch N was written
+        // ("IMPLICITACK": successful delivery reports, offset -1001, for
+        // records never written). Traced in docs/stream.md, "The idempotent
+        // `kafka_faults` loss". One request in flight leaves no later batch
+        // to be acked past a failed one.
+        config.producer.insert(
+            "max.in.flight.requests.per.connection".into(),
+            newsflow::config::PropValue::Str("1".into()),
+        );
+    }
+    // librdkafka debug contexts for the producer, e.g. `msg,eos,protocol`
+    // (shown with NEWSFLOW_TEST_VERBOSE=1 NEWSFLOW_LOG=info,librdkafka=debug).
+    if let Ok(debug) = std::env::var("NEWSFLOW_TEST_PRODUCER_DEBUG") {
+        config
+            .producer
+            .insert("debug".into(), newsflow::config::PropValue::Str(debug));
+    }
     let health = Arc::new(Health::new());
     let shutdown = Arc::new(AtomicBool::new(false));
     // Produce requests fail (retriable) before the runtime even starts.

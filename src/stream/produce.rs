@@ -269,6 +269,17 @@ impl ProducerContext for DeliveryContext {
     fn delivery(&self, result: &DeliveryResult<'_>, delivery: Box<Delivery>) {
         match result {
             Ok(m) => {
+                // Every ack, for tracing a record end to end. Offset -1001:
+                // librdkafka acked it implicitly (a later batch of the same
+                // idempotent partition succeeded), so no offset is known.
+                tracing::debug!(
+                    topic = m.topic(),
+                    partition = m.partition(),
+                    offset = m.offset(),
+                    key = %String::from_utf8_lossy(m.key().unwrap_or_default()),
+                    attempt = delivery.attempt,
+                    "delivered"
+                );
                 metrics::counter!(metric::RECORDS_OUT, "topic" => m.topic().to_owned()).increment(1);
                 self.done(&delivery, true);
             }
