@@ -45,14 +45,17 @@ fn poison_pills_go_to_the_dlq_and_the_rest_flows() {
     ];
     let mut expected_kinds = BTreeMap::new();
     let mut offset = 0i64;
-    for i in 0..5 {
+    let send_good = |i: usize| {
         p.send(
             &t.raw,
             Some(0),
             Some(format!("k{i}").as_bytes()),
             Some(&good(i)),
             &[],
-        );
+        )
+    };
+    for i in 0..5 {
+        send_good(i);
         offset += 1;
     }
     for (kind, value) in &poison {
@@ -67,13 +70,7 @@ fn poison_pills_go_to_the_dlq_and_the_rest_flows() {
         offset += 1;
     }
     for i in 5..10 {
-        p.send(
-            &t.raw,
-            Some(0),
-            Some(format!("k{i}").as_bytes()),
-            Some(&good(i)),
-            &[],
-        );
+        send_good(i);
     }
     p.flush();
 

@@ -46,14 +46,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut batch: Vec<(usize, Vec<u8>)> = Vec::with_capacity(BATCH_LINES);
     let mut counts = Counts::default();
     let mut line_no = 0usize;
-    for line in reader.split(b'\n') {
-        let line = line.context("reading input")?;
-        line_no += 1;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
+    let mut lines = reader.split(b'\n');
+    loop {
+        // `None` at the end of the input: the last, partial batch goes out.
+        let next = lines.next().transpose().context("reading input")?;
+        if let Some(line) = next.as_ref() {
+            line_no += 1;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
         }
-        batch.push((line_no, line));
-        if batch.len() == BATCH_LINES {
+        let done = next.is_none();
+        batch.extend(next.map(|line| (line_no, line)));
+        if batch.len() == BATCH_LINES || done {
             write_batch(
                 &pipeline,
                 args.stages,
@@ -65,16 +70,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             )?;
             batch.clear();
         }
+        if done {
+            break;
+        }
     }
-    write_batch(
-        &pipeline,
-        args.stages,
-        jobs,
-        args.pretty,
-        &batch,
-        &mut out,
-        &mut counts,
-    )?;
     out.flush().context("writing output")?;
     tracing::info!(ok = counts.ok, errors = counts.errors, "enrich done");
     Ok(())
