@@ -14,7 +14,6 @@
 //! * `--gold-entities`: the relations stage alone, on the corpus tokens with
 //!   the gold mentions as entities (each mention its own entity).
 
-use crate::pipeline::entities::EntityStage;
 use crate::pipeline::record::{Entity, EntityType, Mention};
 use crate::pipeline::relations::conll04::{self, Counts, Example, StrictRelation, RELATION_TYPES};
 use crate::pipeline::relations::harness::{detokenize, Detok, Harness, Scores};
@@ -41,6 +40,9 @@ pub struct Args {
     /// A classifier file to use instead of the embedded one.
     #[arg(long)]
     pub model: Option<PathBuf>,
+    /// An NER model file to use instead of the embedded one.
+    #[arg(long)]
+    pub ner_model: Option<PathBuf>,
     /// Require predicted mentions to end exactly where the gold token ends.
     /// By default a mention may stop before the period that CoNLL04 glues
     /// to a sentence's last word ("Ethiopia." as one token), which no
@@ -76,13 +78,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let pipeline = if args.gold_entities {
         None
     } else {
-        Some(match &args.model {
+        Some(match (&args.model, &args.ner_model) {
+            (None, None) => Pipeline::load().context("loading the pipeline")?,
             // Not `Pipeline::load`: it refuses a stale embedded classifier.
-            Some(_) => Pipeline {
-                entities: EntityStage::load().context("loading the entities stage")?,
+            _ => Pipeline {
+                entities: super::train_relations::entity_stage(args.ner_model.as_deref())?,
                 relations: models.clone(),
             },
-            None => Pipeline::load().context("loading the pipeline")?,
         })
     };
     for (n, ex) in examples.iter().enumerate() {

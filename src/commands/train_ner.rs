@@ -30,6 +30,9 @@ pub struct Args {
     /// Leave out CoNLL04 train.
     #[arg(long)]
     pub no_conll04: bool,
+    /// Feed each CoNLL04 train sentence this many times per epoch (its news conventions weigh more).
+    #[arg(long, default_value_t = 1)]
+    pub conll04_repeat: usize,
     /// Do not use gazetteer membership features.
     #[arg(long)]
     pub no_gazetteer: bool,
@@ -68,6 +71,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         wikiann: !args.no_wikiann,
         conll2003: !args.no_conll2003,
         conll04: !args.no_conll04,
+        conll04_repeat: args.conll04_repeat.max(1),
     };
     let examples = training::load(&args.corpora, &sel, gaz.as_ref(), |name, n| {
         eprintln!("  {name}: {n} sentences");
@@ -113,6 +117,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "wikiann": sel.wikiann,
         "conll2003": sel.conll2003,
         "conll04": sel.conll04,
+        "conll04_repeat": sel.conll04_repeat,
         "gazetteer": gaz.is_some(),
         "clusters": !args.no_clusters,
         "sentences": examples.len(),

@@ -2,24 +2,28 @@
 //! relations stage and writes the model file the binary embeds.
 //!
 //! Reproducible: a fixed seed, a fixed number of epochs, no randomness
-//! elsewhere; the same corpus gives the same bytes. With `--dev` it prints
-//! strict micro P/R/F1 on the dev split given gold entities, per threshold
-//! and per type, so the threshold written into the model can be chosen on
-//! dev (never on test).
+//! elsewhere; the same corpus gives the same bytes.
 //!
 //! `--entities` picks the mentions the pairs are built over: the gold ones
 //! of the corpus, the ones the pipeline's entities stage finds when the
 //! sentence is run through `newsflow enrich` as plain text (aligned to gold
 //! for the labels, so the classifier learns with the entity noise it meets
 //! at run time), or both. Over the found ones it also learns the CoNLL04
-//! span convention for titles (`President Lincoln`, see
-//! [`PrefixCounts`]).
+//! span conventions for arguments (titles such as `Mr.`, `City , State`
+//! after "born in", the sentence's final period; see [`ConventionCounts`]).
+//!
+//! The probability threshold of each relation type is chosen by 5-fold
+//! cross-validation on the training file (never on dev or test): the
+//! out-of-fold scores of the pairs over found mentions, thresholds that
+//! maximise micro F1 against all the folds' gold relations (those whose
+//! mentions were not found count as misses, as they do end to end). The
+//! dev file, when given, is scored once with the finished model.
 
 use crate::pipeline::entities::EntityStage;
 use crate::pipeline::relations::classifier::{
-    training_pairs, Convention, PairClassifier, PrefixCounts, TrainConfig, TrainPair,
+    select, training_pairs, Convention, ConventionCounts, PairClassifier, Scored, TrainConfig, TrainPair,
 };
-use crate::pipeline::relations::conll04::{self, relation_for, Example};
+use crate::pipeline::relations::conll04::{self, relation_for, Example, RELATION_TYPES};
 use crate::pipeline::relations::example_view;
 use crate::pipeline::relations::harness::{gold_entity_scores, Harness, Run, Scores};
 use crate::pipeline::relations::RelationModels;
@@ -66,9 +70,21 @@ pub struct Args {
     /// Seed of the shuffling (training is otherwise deterministic).
     #[arg(long, default_value_t = TrainConfig::default().seed)]
     pub seed: u64,
-    /// Probability above which a pair is a relation (stored in the model).
-    #[arg(long, default_value_t = TrainConfig::default().threshold)]
-    pub threshold: f32,
+    /// One probability threshold for every relation type (stored in the
+    /// model) instead of per-type thresholds chosen by cross-validation.
+    #[arg(long)]
+    pub threshold: Option<f32>,
+    /// Cross-validate one threshold for all relation types rather than one
+    /// per type.
+    #[arg(long)]
+    pub one_threshold: bool,
+    /// Cross-validation folds for the thresholds.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// An NER model file to find the mentions with instead of the embedded
+    /// one (train the classifier on a candidate entities model).
+    #[arg(long)]
+    pub ner_model: Option<PathBuf>,
     /// Don't write the model (only report dev scores).
     #[arg(long)]
     pub dry_run: bool,
@@ -91,15 +107,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let started = Instant::now();
     // The entities stage only: the relation model may be missing or stale.
-    let pipeline = pipeline_with(RelationModels::default())?;
+    let mut pipeline = Pipeline {
+        entities: entity_stage(args.ner_model.as_deref())?,
+        relations: RelationModels::default(),
+    };
     let harness = Harness::default();
-    let mut pairs = Vec::new();
+    // Each sentence's pairs: over its gold mentions, and over the mentions
+    // the pipeline found (one list per sentence view).
+    let mut gold_pairs: Vec<Vec<TrainPair>> = examples.iter().map(|_| Vec::new()).collect();
+    let mut found_pairs: Vec<Vec<Vec<TrainPair>>> = examples.iter().map(|_| Vec::new()).collect();
     let mut convention = Convention::default();
     if args.entities != Mentions::Predicted {
-        for ex in &examples {
+        for (ex, out) in examples.iter().zip(&mut gold_pairs) {
             let view = example_view(ex);
             let gold: Vec<_> = ex.relations.iter().map(|r| (r.head, r.tail, r.label)).collect();
-            training_pairs(&view, &gold, &mut pairs);
+            training_pairs(&view, &gold, out);
         }
     }
     if args.entities != Mentions::Gold {
@@ -108,41 +130,66 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .enumerate()
             .map(|(n, ex)| harness.run(&pipeline, ex, n))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let mut counts = PrefixCounts::default();
-        for run in &runs {
-            count_prefixes(run, &mut counts);
-        }
-        convention = counts.learnt(2);
-        for run in &runs {
-            predicted_pairs(run, &convention, &mut pairs);
+        convention = learn_convention(&runs);
+        for (run, out) in runs.iter().zip(&mut found_pairs) {
+            predicted_pairs(run, &convention, out);
         }
     }
     let config = TrainConfig {
         epochs: args.epochs,
         learning_rate: args.learning_rate,
         bits: args.bits,
-        threshold: args.threshold,
+        threshold: args.threshold.unwrap_or(TrainConfig::default().threshold),
         seed: args.seed,
     };
-    let mut model = PairClassifier::train(&pairs, &config);
+    let all = pairs_of(&gold_pairs, &found_pairs, |_| true);
+    let mut model = PairClassifier::train(&all, &config);
     model.convention = convention;
     eprintln!(
         "trained on {} sentences ({:?} mentions: {} candidate pairs, {} positive) in {:.1}s",
         examples.len(),
         args.entities,
-        pairs.len(),
-        pairs.iter().filter(|p| p.gold).count(),
+        all.len(),
+        all.iter().filter(|p| p.gold).count(),
         started.elapsed().as_secs_f64()
     );
-    if !model.convention.prefixes.is_empty() {
-        let words: Vec<String> = model
-            .convention
-            .prefixes
+    if let Some(t) = args.threshold {
+        model.thresholds = [t; RELATION_TYPES.len()];
+    } else if args.entities == Mentions::Gold {
+        eprintln!(
+            "--entities gold: no found mentions to cross-validate thresholds on; all at {}",
+            config.threshold
+        );
+    } else {
+        model.thresholds = cross_validated_thresholds(
+            &examples,
+            &gold_pairs,
+            &found_pairs,
+            &config,
+            args.folds,
+            !args.one_threshold,
+        )?;
+    }
+    let c = &model.convention;
+    eprintln!(
+        "CoNLL04 argument conventions: title words {}; for one relation's role {}; joiners of `Place , Place` {}; final period {}",
+        c.prefixes
             .iter()
             .map(|(k, w)| format!("{w}/{}", k.as_str()))
-            .collect();
-        eprintln!("title words inside CoNLL04 mentions: {}", words.join(" "));
-    }
+            .collect::<Vec<_>>()
+            .join(" "),
+        c.role_prefixes
+            .iter()
+            .map(|(l, side, w, inside)| {
+                let role = if *side == 0 { "subject" } else { "object" };
+                let how = if *inside { "in" } else { "out" };
+                format!("{w} {how} ({} {role})", RELATION_TYPES[usize::from(*l)].0)
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        c.joiners.join(" "),
+        if c.trim_final_period { "left out" } else { "kept" }
+    );
 
     let dev = args.dev.clone().or_else(|| {
         let p = PathBuf::from(DEFAULT_DIR).join("conll04_dev.json");
@@ -150,7 +197,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     });
     if let Some(dev) = dev {
         let dev_examples = conll04::read(&dev)?;
-        report_dev(&dev, &dev_examples, &mut model, &harness, args.threshold)?;
+        pipeline.relations = RelationModels {
+            classifier: Some(model.clone()),
+        };
+        report_dev(&dev, &dev_examples, &model, &pipeline, &harness)?;
     }
     if !args.dry_run {
         let bytes = model.to_bytes();
@@ -163,117 +213,204 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Dev scores per threshold, given gold entities and end to end; then the
-/// per-type table at the chosen threshold, which stays in the model.
-fn report_dev(
-    path: &std::path::Path,
-    examples: &[Example],
-    model: &mut PairClassifier,
-    harness: &Harness,
-    threshold: f32,
-) -> anyhow::Result<()> {
-    println!("dev {}: strict micro P / R / F1", path.display());
-    println!("threshold  gold entities          end to end");
-    for t in [0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6] {
-        model.threshold = t;
-        let g = gold_entity_scores(model, examples).total;
-        let e = end_to_end_scores(model, examples, harness)?.total;
-        println!(
-            "{t:>9.2}  {:>5.1} {:>5.1} {:>5.1}     {:>5.1} {:>5.1} {:>5.1}",
-            100.0 * g.precision(),
-            100.0 * g.recall(),
-            100.0 * g.f1(),
-            100.0 * e.precision(),
-            100.0 * e.recall(),
-            100.0 * e.f1()
-        );
+/// The pairs of the sentences `keep` selects, over gold and found mentions.
+fn pairs_of<'p>(
+    gold: &'p [Vec<TrainPair>],
+    found: &'p [Vec<Vec<TrainPair>>],
+    keep: impl Fn(usize) -> bool,
+) -> Vec<&'p TrainPair> {
+    (0..gold.len())
+        .filter(|&n| keep(n))
+        .flat_map(|n| gold[n].iter().chain(found[n].iter().flatten()))
+        .collect()
+}
+
+/// Learns the CoNLL04 argument conventions over the training runs: title
+/// words and final periods first, then the words that join two places
+/// (counted with the first two applied).
+fn learn_convention(runs: &[Run]) -> Convention {
+    let mut counts = ConventionCounts::default();
+    for run in runs {
+        for view in run.views() {
+            counts.count_mentions(&view, |s, k| {
+                let g = run.gold_entity(s, k)?;
+                let roles = run.example.relations.iter().flat_map(|r| {
+                    let side = |e: usize, side: u8| (e == g).then_some((r.label, side));
+                    side(r.head, 0).into_iter().chain(side(r.tail, 1))
+                });
+                Some(roles.collect())
+            });
+        }
     }
-    model.threshold = threshold;
-    println!("at threshold {threshold:.2}, gold entities:");
-    print!("{}", gold_entity_scores(model, examples).table());
-    println!("at threshold {threshold:.2}, end to end:");
-    print!("{}", end_to_end_scores(model, examples, harness)?.table());
-    Ok(())
-}
-
-/// The whole pipeline with this classifier, on every sentence.
-fn end_to_end_scores(
-    model: &PairClassifier,
-    examples: &[Example],
-    harness: &Harness,
-) -> anyhow::Result<Scores> {
-    let pipeline = pipeline_with(RelationModels {
-        classifier: Some(model.clone()),
-    })?;
-    let mut scores = Scores::default();
-    for (n, ex) in examples.iter().enumerate() {
-        let run = harness.run(&pipeline, ex, n)?;
-        scores.add(&run.relations(), &conll04::strict_gold(ex));
+    let first = counts.learnt(2);
+    for run in runs {
+        for view in run.views() {
+            counts.count_joins(&view, &first, |s, k| run.gold_entity(s, k).is_some());
+        }
     }
-    Ok(scores)
+    eprintln!("{}", counts.summary());
+    counts.learnt(3)
 }
 
-/// The pipeline with the shipped entities stage and these relation models
-/// (not `Pipeline::load`, which refuses a stale embedded classifier).
-fn pipeline_with(relations: RelationModels) -> anyhow::Result<Pipeline> {
-    Ok(Pipeline {
-        entities: EntityStage::load().context("loading the entities stage")?,
-        relations,
-    })
-}
-
-/// Counts, for every found mention, whether the capitalised word right
-/// before it belongs to the gold mention (inside) or not (outside).
-fn count_prefixes(run: &Run, counts: &mut PrefixCounts) {
-    for view in run.views() {
-        for a in &view.args {
-            let Some(prev) = a.tokens.start.checked_sub(1) else {
-                continue;
-            };
-            let capitalised = view.words[prev].chars().next().is_some_and(char::is_uppercase);
-            if !capitalised || view.arg_covering(prev).is_some() {
-                continue;
-            }
-            let with = view.span_of(prev..a.tokens.end);
-            if run.gold_entity(with, a.kind).is_some() {
-                counts.add(a.kind, &view.norm[prev], true);
-            } else if run.gold_entity(a.span, a.kind).is_some() {
-                counts.add(a.kind, &view.norm[prev], false);
+/// Per-type thresholds by `folds`-fold cross-validation over sentences: a
+/// model trained without fold `f` scores fold `f`'s pairs over found
+/// mentions; then coordinate ascent over a grid picks the thresholds that
+/// maximise micro F1 of [`select`]'s output against every gold relation.
+fn cross_validated_thresholds(
+    examples: &[Example],
+    gold_pairs: &[Vec<TrainPair>],
+    found_pairs: &[Vec<Vec<TrainPair>>],
+    config: &TrainConfig,
+    folds: usize,
+    per_type: bool,
+) -> anyhow::Result<[f32; RELATION_TYPES.len()]> {
+    anyhow::ensure!(folds >= 2, "--folds must be at least 2");
+    // Out-of-fold scores, one list per found-mention view, with the answer.
+    let mut views: Vec<Vec<(Scored, bool)>> = Vec::new();
+    for f in 0..folds {
+        let model = PairClassifier::train(&pairs_of(gold_pairs, found_pairs, |n| n % folds != f), config);
+        for pairs in found_pairs.iter().skip(f).step_by(folds) {
+            for view in pairs {
+                views.push(
+                    view.iter()
+                        .map(|p| {
+                            let scored = Scored {
+                                subject: p.subject,
+                                object: p.object,
+                                label: p.label,
+                                probability: model.probability(p),
+                            };
+                            (scored, p.gold)
+                        })
+                        .collect(),
+                );
             }
         }
     }
+    let gold: usize = examples.iter().map(|e| e.relations.len()).sum();
+    let f1 = |t: &[f32; RELATION_TYPES.len()]| {
+        let (mut predicted, mut correct) = (0usize, 0usize);
+        for view in &views {
+            let scored: Vec<Scored> = view.iter().map(|p| p.0).collect();
+            for kept in select(t, scored) {
+                predicted += 1;
+                correct += usize::from(view.iter().any(|(s, g)| *g && *s == kept));
+            }
+        }
+        2.0 * correct as f64 / (predicted + gold).max(1) as f64
+    };
+    let grid: Vec<f32> = (3..=16).map(|i| i as f32 * 0.05).collect();
+    // One threshold for all types first (ties keep the lower one).
+    let mut best = [config.threshold; RELATION_TYPES.len()];
+    let mut best_f1 = f1(&best);
+    for &t in &grid {
+        let score = f1(&[t; RELATION_TYPES.len()]);
+        if score > best_f1 + 1e-9 {
+            best = [t; RELATION_TYPES.len()];
+            best_f1 = score;
+        }
+    }
+    eprintln!(
+        "cross-validation ({folds} folds, found mentions): micro F1 {:.2} at {:.2} for every type",
+        100.0 * best_f1,
+        best[0]
+    );
+    for _round in 0..if per_type { 3 } else { 0 } {
+        let before = best;
+        for label in 0..RELATION_TYPES.len() {
+            for &t in &grid {
+                let mut trial = best;
+                trial[label] = t;
+                let score = f1(&trial);
+                // Ties keep the lower threshold: nothing learnt to prefer fewer relations.
+                if score > best_f1 + 1e-9 {
+                    best = trial;
+                    best_f1 = score;
+                }
+            }
+        }
+        if before == best {
+            break;
+        }
+    }
+    eprintln!(
+        "cross-validated thresholds (micro F1 {:.2}): {}",
+        100.0 * best_f1,
+        RELATION_TYPES
+            .iter()
+            .zip(best)
+            .map(|((name, _, _), t)| format!("{name} {t:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(best)
 }
 
-/// Training pairs over the mentions the pipeline found: a pair is positive
+/// Dev scores of the finished model, given gold entities and end to end,
+/// per type.
+fn report_dev(
+    path: &std::path::Path,
+    examples: &[Example],
+    model: &PairClassifier,
+    pipeline: &Pipeline,
+    harness: &Harness,
+) -> anyhow::Result<()> {
+    println!("dev {}: strict micro P / R / F1 per type", path.display());
+    println!("gold entities:");
+    print!("{}", gold_entity_scores(model, examples).table());
+    println!("end to end:");
+    let mut scores = Scores::default();
+    for (n, ex) in examples.iter().enumerate() {
+        let run = harness.run(pipeline, ex, n)?;
+        scores.add(&run.relations(), &conll04::strict_gold(ex));
+    }
+    print!("{}", scores.table());
+    Ok(())
+}
+
+/// The entities stage: the embedded model, or a model file. (Not
+/// `Pipeline::load`, which refuses a stale embedded classifier.)
+pub fn entity_stage(ner_model: Option<&std::path::Path>) -> anyhow::Result<EntityStage> {
+    match ner_model {
+        Some(p) => EntityStage::with_model_file(p),
+        None => EntityStage::load().context("loading the entities stage"),
+    }
+}
+
+/// Training pairs over the mentions the pipeline found, one list per
+/// sentence view (places joined by the convention): a pair is positive
 /// when both its arguments (in the CoNLL04 span convention) are gold
 /// entities of the right type in a gold relation.
-fn predicted_pairs(run: &Run, convention: &Convention, out: &mut Vec<TrainPair>) {
+fn predicted_pairs(run: &Run, convention: &Convention, out: &mut Vec<Vec<TrainPair>>) {
     let ex = run.example;
     for view in run.views() {
-        let gold_of: Vec<Option<usize>> = (0..view.args.len())
-            .map(|a| {
-                run.gold_entity(
-                    view.span_of(convention.argument_tokens(&view, a)),
-                    view.args[a].kind,
-                )
-            })
-            .collect();
+        let view = convention.apply(&view);
+        let gold_of =
+            |a: usize, role| run.gold_entity(convention.argument_span(&view, a, role), view.args[a].kind);
         let mut gold = Vec::new();
-        for (s, gs) in gold_of.iter().enumerate() {
-            for (o, go) in gold_of.iter().enumerate() {
-                let (Some(gs), Some(go)) = (gs, go) else { continue };
+        for s in 0..view.args.len() {
+            for o in 0..view.args.len() {
                 let Some(label) = relation_for(view.args[s].kind, view.args[o].kind) else {
+                    continue;
+                };
+                if s == o {
+                    continue;
+                }
+                let (Some(gs), Some(go)) = (gold_of(s, Some((label, 0))), gold_of(o, Some((label, 1))))
+                else {
                     continue;
                 };
                 if ex
                     .relations
                     .iter()
-                    .any(|r| r.head == *gs && r.tail == *go && r.label == label)
+                    .any(|r| r.head == gs && r.tail == go && r.label == label)
                 {
                     gold.push((s, o, label));
                 }
             }
         }
-        training_pairs(&view, &gold, out);
+        let mut pairs = Vec::new();
+        training_pairs(&view, &gold, &mut pairs);
+        out.push(pairs);
     }
 }

@@ -188,6 +188,21 @@ impl EntityStage {
         })
     }
 
+    /// The stage with a tagger model file written by `newsflow train ner`
+    /// instead of the embedded one (to score a candidate model end to end
+    /// before it is shipped).
+    pub fn with_model_file(path: &Path) -> anyhow::Result<EntityStage> {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read model {}", path.display()))?;
+        let models = EntityModels {
+            tagger: TaggerModel::from_bytes(&bytes).with_context(|| format!("in {}", path.display()))?,
+        };
+        Ok(EntityStage {
+            models,
+            gazetteer: Gazetteer::load().context("loading the gazetteer")?,
+            version: format!("ner={:016x}", features::hash_str_bytes(&bytes)),
+        })
+    }
+
     /// `ner=<hash of the model file>`, for provenance headers.
     pub fn version(&self) -> &str {
         &self.version

@@ -18,14 +18,17 @@
 //! to 16 bits, with delta-coded indices.
 
 use super::conll04::relation_for;
+use super::conll04::RELATION_TYPES;
 use super::lexicon;
 use super::view::{word_id as fnv, SentenceView};
-use crate::pipeline::record::EntityType;
+use crate::pipeline::record::{EntityType, Span};
 use anyhow::{bail, Context};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 /// Bumped whenever features change: a model trained with other features is
 /// refused at load time rather than silently scoring garbage.
-pub const FEATURE_VERSION: u32 = 6;
+pub const FEATURE_VERSION: u32 = 7;
 
 const MAGIC: &[u8; 8] = b"NFRELPC1";
 
@@ -38,42 +41,167 @@ pub struct PairClassifier {
     /// feature) mostly hits the cache.
     weights: Vec<i16>,
     scale: f32,
-    /// Probability above which a pair is emitted.
-    pub threshold: f32,
+    /// Probability from which a pair is emitted, per relation type (chosen
+    /// by cross-validation on the training corpus, see `newsflow train
+    /// relations`).
+    pub thresholds: [f32; RELATION_TYPES.len()],
     /// The CoNLL04 span convention for relation arguments.
     pub convention: Convention,
 }
 
-/// Title words the CoNLL04 annotation counts as part of a mention of a type
-/// while the entities stage leaves them out (`Mr.`, `President` before a
-/// person): a CoNLL04 relation's argument span includes such a word right
-/// before its mention. Learnt from the training corpus by [`PrefixCounts`].
+/// The CoNLL04 span conventions for relation arguments where they differ
+/// from the entities stage's (CoNLL-2003) ones, learnt from the training
+/// corpus by [`ConventionCounts`]:
+/// * title words inside a person's mention (`Mr. Smith`, `Mrs. Aquino`),
+///   in general or for one relation type and role: the victim of a Kill is
+///   `President Lincoln`, the subject of a Live_In `President` `Bush`;
+/// * `City , State` as one place after a birth-place cue ("was born in
+///   Concord , Mass", "a native of Salisbury , N.C"): CoNLL04 annotates
+///   those as one Loc and the person lives in the pair, while elsewhere
+///   (datelines, "based in Troy , Mich.") the two are separate places and
+///   the first is located in the second;
+/// * the period that ends a sentence is not part of an abbreviation ending
+///   it (`... born in Amherst , Mass .`): the corpus makes it its own token,
+///   the tokenizer keeps it on `Mass.`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Convention {
     /// (mention type, normalised word), sorted.
     pub prefixes: Vec<(EntityType, String)>,
+    /// (relation label, role: 0 subject 1 object, normalised word, inside)
+    /// where one relation's arguments follow their own rule; sorted.
+    pub role_prefixes: Vec<(u8, u8, String, bool)>,
+    /// Normalised words that, among the [`JOIN_WINDOW`] words before
+    /// `Place , Place`, make the two one place; sorted.
+    pub joiners: Vec<String>,
+    /// Leave a sentence-final period out of the argument that ends with it.
+    pub trim_final_period: bool,
 }
 
+/// A relation argument's role: (relation label, 0 for the subject or 1 for
+/// the object); `None` when any.
+pub type Role = Option<(usize, u8)>;
+
+/// How many words before `Place , Place` a joiner word may stand ("was
+/// born in", "a native of").
+pub const JOIN_WINDOW: usize = 3;
+
 impl Convention {
-    /// The token range of mention `a` as a CoNLL04 relation argument: with
-    /// a learnt title word right before it, when that word is in no other
-    /// mention.
-    pub fn argument_tokens(&self, view: &SentenceView, a: usize) -> std::ops::Range<usize> {
+    /// The token range of mention `a` as a CoNLL04 relation argument in
+    /// `role` ((label, 0 for the subject or 1 for the object), `None` for
+    /// any): with a learnt title word right before it, when that word is in
+    /// no other mention.
+    pub fn argument_tokens(&self, view: &SentenceView, a: usize, role: Role) -> std::ops::Range<usize> {
         let arg = &view.args[a];
         let t = arg.tokens.clone();
         let Some(prev) = t.start.checked_sub(1) else {
             return t;
         };
-        let known = self
-            .prefixes
-            .binary_search_by(|(k, w)| (*k, w.as_str()).cmp(&(arg.kind, &*view.norm[prev])))
-            .is_ok();
+        let word = &*view.norm[prev];
+        let specific = role.and_then(|(label, side)| {
+            let i = self
+                .role_prefixes
+                .binary_search_by(|(l, r, w, _)| (*l, *r, w.as_str()).cmp(&(label as u8, side, word)))
+                .ok()?;
+            Some(self.role_prefixes[i].3)
+        });
+        let known = specific.unwrap_or_else(|| {
+            self.prefixes
+                .binary_search_by(|(k, w)| (*k, w.as_str()).cmp(&(arg.kind, word)))
+                .is_ok()
+        });
         if known && view.arg_covering(prev).is_none() {
             prev..t.end
         } else {
             t
         }
     }
+
+    /// The code point span of mention `a` as a CoNLL04 relation argument:
+    /// [`Convention::argument_tokens`], without a sentence-final period when
+    /// that convention was learnt.
+    pub fn argument_span(&self, view: &SentenceView, a: usize, role: Role) -> Span {
+        let t = self.argument_tokens(view, a, role);
+        let span = view.span_of(t.clone());
+        if self.trim_final_period && ends_with_final_period(view, t.end) {
+            Span::new(span.start, span.end - 1)
+        } else {
+            span
+        }
+    }
+
+    /// Is mention `a` the first of a `Place , Place` pair that a learnt
+    /// joiner word before it makes one place?
+    fn joins(&self, view: &SentenceView, a: usize) -> bool {
+        !self.joiners.is_empty()
+            && place_pair(view, a)
+            && join_context(view, a).any(|w| self.joiners.binary_search_by(|j| j.as_str().cmp(w)).is_ok())
+    }
+
+    /// The view with every joined `Place , Place` pair as one mention (of
+    /// the first place's entity); the view itself when there is none, which
+    /// is nearly always (no copy).
+    pub fn apply<'v, 'a>(&self, view: &'v SentenceView<'a>) -> Cow<'v, SentenceView<'a>> {
+        if !(0..view.args.len()).any(|a| self.joins(view, a)) {
+            return Cow::Borrowed(view);
+        }
+        let mut args = Vec::with_capacity(view.args.len());
+        let mut a = 0;
+        while a < view.args.len() {
+            let mut arg = view.args[a].clone();
+            if self.joins(view, a) {
+                let next = &view.args[a + 1];
+                arg.tokens = arg.tokens.start..next.tokens.end;
+                arg.span = Span::new(arg.span.start, next.span.end);
+                a += 1;
+            }
+            args.push(arg);
+            a += 1;
+        }
+        let mut joined = view.clone();
+        joined.args = args;
+        Cow::Owned(joined)
+    }
+}
+
+/// Mentions `a` and `a + 1` are two places separated by just a comma.
+fn place_pair(view: &SentenceView, a: usize) -> bool {
+    let (Some(x), Some(y)) = (view.args.get(a), view.args.get(a + 1)) else {
+        return false;
+    };
+    x.kind == EntityType::LOC
+        && y.kind == EntityType::LOC
+        && y.tokens.start == x.tokens.end + 1
+        && &*view.norm[x.tokens.end] == ","
+}
+
+/// The normalised words in the [`JOIN_WINDOW`] before mention `a`.
+fn join_context<'v>(view: &'v SentenceView, a: usize) -> impl Iterator<Item = &'v str> {
+    let start = view.args[a].tokens.start;
+    view.norm[start.saturating_sub(JOIN_WINDOW)..start]
+        .iter()
+        .map(|w| &**w)
+}
+
+/// Token `end - 1` is the sentence's last and an abbreviation ending in the
+/// sentence's period (`Mass.`, `N.C.`, `Jr.`).
+fn ends_with_final_period(view: &SentenceView, end: usize) -> bool {
+    end == view.len()
+        && view.words[end - 1].len() > 1
+        && view.words[end - 1].ends_with('.')
+        && !view.words[end - 1].ends_with("..")
+}
+
+/// One prediction: a relation label between two entities, with each
+/// argument's mention span in the CoNLL04 convention.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Prediction {
+    /// Index into [`RELATION_TYPES`].
+    pub label: usize,
+    /// (entity index, argument span) of the subject.
+    pub subject: (usize, Span),
+    /// (entity index, argument span) of the object.
+    pub object: (usize, Span),
+    pub probability: f32,
 }
 
 /// One scored candidate pair.
@@ -110,11 +238,15 @@ impl Default for TrainConfig {
     }
 }
 
-/// A training pair: its hashed features, relation label and gold answer.
+/// A training pair: its hashed features, relation label and gold answer,
+/// and which mentions of its view it joins (for cross-validation, which
+/// scores held-out views as [`PairClassifier::predict`] would).
 pub struct TrainPair {
     pub features: Vec<u64>,
     pub label: usize,
     pub gold: bool,
+    pub subject: usize,
+    pub object: usize,
 }
 
 /// The candidate (subject, object, label) pairs of a sentence, in order.
@@ -153,24 +285,25 @@ impl PairClassifier {
             .collect()
     }
 
-    /// The pairs to emit: above the threshold, and for two mentions at most
-    /// one relation (the likelier direction).
-    pub fn predict(&self, view: &SentenceView) -> Vec<Scored> {
-        let scored = self.score_all(view);
-        let mut kept: Vec<Scored> = Vec::new();
-        for c in scored.into_iter().filter(|c| c.probability >= self.threshold) {
-            if let Some(other) = kept.iter_mut().find(|k| {
-                (k.subject == c.object && k.object == c.subject)
-                    || (k.subject == c.subject && k.object == c.object)
-            }) {
-                if c.probability > other.probability {
-                    *other = c;
-                }
-            } else {
-                kept.push(c);
-            }
-        }
-        kept
+    /// The relations to emit, their arguments in the CoNLL04 span
+    /// convention (joined places, title words, final period).
+    pub fn predict(&self, view: &SentenceView) -> Vec<Prediction> {
+        let view = self.convention.apply(view);
+        let arg = |a: usize, role| (view.args[a].entity, self.convention.argument_span(&view, a, role));
+        select(&self.thresholds, self.score_all(&view))
+            .into_iter()
+            .map(|c| Prediction {
+                label: c.label,
+                subject: arg(c.subject, Some((c.label, 0))),
+                object: arg(c.object, Some((c.label, 1))),
+                probability: c.probability,
+            })
+            .collect()
+    }
+
+    /// The probability of a training pair under this model.
+    pub fn probability(&self, pair: &TrainPair) -> f32 {
+        sigmoid(self.score(&pair.features, pair.label))
     }
 
     fn score(&self, feats: &[u64], label: usize) -> f32 {
@@ -183,7 +316,7 @@ impl PairClassifier {
     }
 
     /// Trains on pairs (see [`training_pairs`]).
-    pub fn train(pairs: &[TrainPair], config: &TrainConfig) -> PairClassifier {
+    pub fn train(pairs: &[&TrainPair], config: &TrainConfig) -> PairClassifier {
         let size = 1usize << config.bits;
         let mask = size - 1;
         let mut w = vec![0f32; size];
@@ -228,7 +361,7 @@ impl PairClassifier {
             bits: config.bits,
             weights,
             scale,
-            threshold: config.threshold,
+            thresholds: [config.threshold; RELATION_TYPES.len()],
             convention: Convention::default(),
         }
     }
@@ -249,7 +382,9 @@ impl PairClassifier {
         out.extend_from_slice(&FEATURE_VERSION.to_le_bytes());
         out.extend_from_slice(&self.bits.to_le_bytes());
         out.extend_from_slice(&scale.to_le_bytes());
-        out.extend_from_slice(&self.threshold.to_le_bytes());
+        for t in &self.thresholds {
+            out.extend_from_slice(&t.to_le_bytes());
+        }
         out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
         let mut prev = 0usize;
         for (i, q) in entries {
@@ -269,6 +404,18 @@ impl PairClassifier {
         out.extend_from_slice(&(self.convention.prefixes.len() as u32).to_le_bytes());
         for (kind, word) in &self.convention.prefixes {
             out.push(*kind as u8);
+            out.push(word.len().min(255) as u8);
+            out.extend_from_slice(&word.as_bytes()[..word.len().min(255)]);
+        }
+        out.extend_from_slice(&(self.convention.joiners.len() as u32).to_le_bytes());
+        for word in &self.convention.joiners {
+            out.push(word.len().min(255) as u8);
+            out.extend_from_slice(&word.as_bytes()[..word.len().min(255)]);
+        }
+        out.push(u8::from(self.convention.trim_final_period));
+        out.extend_from_slice(&(self.convention.role_prefixes.len() as u32).to_le_bytes());
+        for (label, side, word, inside) in &self.convention.role_prefixes {
+            out.extend_from_slice(&[*label, *side, u8::from(*inside)]);
             out.push(word.len().min(255) as u8);
             out.extend_from_slice(&word.as_bytes()[..word.len().min(255)]);
         }
@@ -293,7 +440,10 @@ impl PairClassifier {
             bail!("relation classifier: implausible table size 2^{bits}");
         }
         let scale = f32::from_le_bytes(r.take(4)?.try_into()?);
-        let threshold = f32::from_le_bytes(r.take(4)?.try_into()?);
+        let mut thresholds = [0f32; RELATION_TYPES.len()];
+        for t in &mut thresholds {
+            *t = f32::from_le_bytes(r.take(4)?.try_into()?);
+        }
         let count = r.u32()? as usize;
         let mut weights = vec![0i16; 1 << bits];
         let mut index = 0usize;
@@ -331,6 +481,30 @@ impl PairClassifier {
             prefixes.push((kind, word.to_string()));
         }
         prefixes.sort();
+        let mut joiners = Vec::new();
+        for _ in 0..r.u32()? {
+            let len = r.take(1)?[0] as usize;
+            let word = std::str::from_utf8(r.take(len)?).context("relation classifier: joiner not UTF-8")?;
+            joiners.push(word.to_string());
+        }
+        joiners.sort();
+        let trim_final_period = match r.take(1)?[0] {
+            0 => false,
+            1 => true,
+            b => bail!("relation classifier: bad final-period flag {b}"),
+        };
+        let mut role_prefixes = Vec::new();
+        for _ in 0..r.u32()? {
+            let head = r.take(3)?;
+            let (label, side, inside) = (head[0], head[1], head[2] != 0);
+            if usize::from(label) >= RELATION_TYPES.len() || side > 1 {
+                bail!("relation classifier: bad role {label}/{side} in the prefix table");
+            }
+            let len = r.take(1)?[0] as usize;
+            let word = std::str::from_utf8(r.take(len)?).context("relation classifier: prefix not UTF-8")?;
+            role_prefixes.push((label, side, word.to_string(), inside));
+        }
+        role_prefixes.sort();
         if r.pos != bytes.len() {
             bail!("relation classifier: {} trailing bytes", bytes.len() - r.pos);
         }
@@ -338,8 +512,13 @@ impl PairClassifier {
             bits,
             weights,
             scale,
-            threshold,
-            convention: Convention { prefixes },
+            thresholds,
+            convention: Convention {
+                prefixes,
+                role_prefixes,
+                joiners,
+                trim_final_period,
+            },
         })
     }
 }
@@ -362,6 +541,28 @@ impl<'a> Reader<'a> {
     fn u32(&mut self) -> anyhow::Result<u32> {
         Ok(u32::from_le_bytes(self.take(4)?.try_into()?))
     }
+}
+
+/// The scored pairs at or above their type's threshold, and for two
+/// mentions at most one relation (the likelier one).
+pub fn select(thresholds: &[f32; RELATION_TYPES.len()], scored: Vec<Scored>) -> Vec<Scored> {
+    let mut kept: Vec<Scored> = Vec::new();
+    for c in scored
+        .into_iter()
+        .filter(|c| c.probability >= thresholds[c.label])
+    {
+        if let Some(other) = kept.iter_mut().find(|k| {
+            (k.subject == c.object && k.object == c.subject)
+                || (k.subject == c.subject && k.object == c.object)
+        }) {
+            if c.probability > other.probability {
+                *other = c;
+            }
+        } else {
+            kept.push(c);
+        }
+    }
+    kept
 }
 
 fn sigmoid(z: f32) -> f32 {
@@ -654,36 +855,175 @@ pub fn pair_features(view: &SentenceView, cache: &mut ArgCache, s: usize, o: usi
     f(&[t::SIGNATURE, label, dir, bucket(n)]);
 }
 
-/// How often the word right before a mention the entities stage found is
-/// inside the corpus's mention (`President Lincoln`) rather than outside it
-/// (`Sen. Jake Garn`), over training sentences run through the pipeline:
-/// the span convention [`PairClassifier::argument_tokens`] applies.
+/// Counts from which [`Convention`] is learnt, over training sentences run
+/// through the pipeline (the mentions the entities stage really finds),
+/// each compared with the corpus's mentions by an `is_gold(span, type)`
+/// oracle.
 #[derive(Debug, Default)]
-pub struct PrefixCounts {
-    counts: std::collections::BTreeMap<(EntityType, String), (u32, u32)>,
+pub struct ConventionCounts {
+    /// (type, word right before a found mention) → (inside the gold
+    /// mention, outside it).
+    prefixes: BTreeMap<(EntityType, String), (u32, u32)>,
+    /// The same for the arguments of gold relations, by (label, role, word).
+    role_prefixes: BTreeMap<(u8, u8, String), (u32, u32)>,
+    /// Word before `Place , Place` → (the pair is one gold place, two).
+    joiners: BTreeMap<String, (u32, u32)>,
+    /// Sentence-final abbreviations: (gold without the period, with it).
+    trim: (u32, u32),
 }
 
-impl PrefixCounts {
-    pub fn add(&mut self, kind: EntityType, word: &str, inside: bool) {
-        let c = self.counts.entry((kind, word.to_string())).or_default();
-        if inside {
-            c.0 += 1;
-        } else {
-            c.1 += 1;
+impl ConventionCounts {
+    /// First pass: title words before mentions, and final periods. `gold`
+    /// says whether a span of a type is a gold mention, and if so the
+    /// (label, role) of each gold relation it is an argument of.
+    pub fn count_mentions(
+        &mut self,
+        view: &SentenceView,
+        gold: impl Fn(Span, EntityType) -> Option<Vec<(usize, u8)>>,
+    ) {
+        let is_gold = |s, k| gold(s, k).is_some();
+        for a in &view.args {
+            if ends_with_final_period(view, a.tokens.end) {
+                let trimmed = Span::new(a.span.start, a.span.end - 1);
+                match (is_gold(trimmed, a.kind), is_gold(a.span, a.kind)) {
+                    (true, false) => self.trim.0 += 1,
+                    (false, true) => self.trim.1 += 1,
+                    _ => {}
+                }
+            }
+            let Some(prev) = a.tokens.start.checked_sub(1) else {
+                continue;
+            };
+            let capitalised = view.words[prev].chars().next().is_some_and(char::is_uppercase);
+            if !capitalised || view.arg_covering(prev).is_some() {
+                continue;
+            }
+            let (inside, roles) = if let Some(roles) = gold(view.span_of(prev..a.tokens.end), a.kind) {
+                (true, roles)
+            } else if let Some(roles) = gold(a.span, a.kind) {
+                (false, roles)
+            } else {
+                continue;
+            };
+            let word = view.norm[prev].to_string();
+            let count = |c: &mut (u32, u32)| {
+                if inside {
+                    c.0 += 1;
+                } else {
+                    c.1 += 1;
+                }
+            };
+            count(self.prefixes.entry((a.kind, word.clone())).or_default());
+            for (label, side) in roles {
+                count(
+                    self.role_prefixes
+                        .entry((label as u8, side, word.clone()))
+                        .or_default(),
+                );
+            }
         }
     }
 
-    /// The words inside at least `min` times and more often inside than
-    /// outside.
+    /// Second pass, with the conventions of the first learnt: the words
+    /// before each `Place , Place` pair, counted once per pair.
+    pub fn count_joins(
+        &mut self,
+        view: &SentenceView,
+        convention: &Convention,
+        is_gold: impl Fn(Span, EntityType) -> bool,
+    ) {
+        for a in 0..view.args.len() {
+            if !place_pair(view, a) {
+                continue;
+            }
+            let (x, y) = (
+                convention.argument_span(view, a, None),
+                convention.argument_span(view, a + 1, None),
+            );
+            let one = if is_gold(Span::new(x.start, y.end), EntityType::LOC) {
+                true
+            } else if is_gold(x, EntityType::LOC) || is_gold(y, EntityType::LOC) {
+                false
+            } else {
+                continue;
+            };
+            let mut seen: Vec<&str> = Vec::with_capacity(JOIN_WINDOW);
+            for w in join_context(view, a) {
+                if seen.contains(&w) {
+                    continue;
+                }
+                seen.push(w);
+                let c = self.joiners.entry(w.to_string()).or_default();
+                if one {
+                    c.0 += 1;
+                } else {
+                    c.1 += 1;
+                }
+            }
+        }
+    }
+
+    /// The convention: title words inside at least `min` times and more
+    /// often inside than outside; joiner words seen at least `min` times
+    /// before one place and more than twice as often as before two (a
+    /// wrong join costs two relations: the place's own and its
+    /// Located_In); the final period left out when it more often is.
     pub fn learnt(&self, min: u32) -> Convention {
+        let prefixes: Vec<(EntityType, String)> = self
+            .prefixes
+            .iter()
+            .filter(|(_, &(i, o))| i >= min && i > o)
+            .map(|(k, _)| k.clone())
+            .collect();
+        // A relation's own rule where its arguments were seen at least
+        // `min` times with a clear majority that the general rule
+        // contradicts (in general `President` stays out of the mention, for
+        // the victim of a Kill it is in).
+        let role_prefixes = self
+            .role_prefixes
+            .iter()
+            .filter_map(|((label, side, word), &(i, o))| {
+                let inside = if i >= min && i > 2 * o {
+                    true
+                } else if o >= min && o > 2 * i {
+                    false
+                } else {
+                    return None;
+                };
+                let kind = RELATION_TYPES[usize::from(*label)];
+                let kind = if *side == 0 { kind.1 } else { kind.2 };
+                let general = prefixes.binary_search(&(kind, word.clone())).is_ok();
+                (inside != general).then(|| (*label, *side, word.clone(), inside))
+            })
+            .collect();
         Convention {
-            prefixes: self
-                .counts
+            prefixes,
+            role_prefixes,
+            joiners: self
+                .joiners
                 .iter()
-                .filter(|(_, &(i, o))| i >= min && i > o)
+                .filter(|(_, &(one, two))| one >= min && one > 2 * two)
                 .map(|(k, _)| k.clone())
                 .collect(),
+            trim_final_period: self.trim.0 > self.trim.1,
         }
+    }
+
+    /// What was counted, for the training log.
+    pub fn summary(&self) -> String {
+        let mut joiners: Vec<_> = self.joiners.iter().filter(|(_, c)| c.0 + c.1 >= 3).collect();
+        joiners.sort_by_key(|(_, c)| std::cmp::Reverse(c.0 + c.1));
+        let joiners: Vec<String> = joiners
+            .iter()
+            .take(12)
+            .map(|(w, (one, two))| format!("{w} {one}/{two}"))
+            .collect();
+        format!(
+            "final period: {} left out, {} kept; words before `Place , Place` (one/two): {}",
+            self.trim.0,
+            self.trim.1,
+            joiners.join(", ")
+        )
     }
 }
 
@@ -697,6 +1037,8 @@ pub fn training_pairs(view: &SentenceView, gold: &[(usize, usize, usize)], out: 
             features,
             label,
             gold: gold.contains(&(s, o, label)),
+            subject: s,
+            object: o,
         });
     }
 }
@@ -721,7 +1063,7 @@ mod tests {
             training_pairs(&neg, &[], &mut pairs);
         }
         let model = PairClassifier::train(
-            &pairs,
+            &pairs.iter().collect::<Vec<_>>(),
             &TrainConfig {
                 bits: 14,
                 ..Default::default()
@@ -729,13 +1071,28 @@ mod tests {
         );
         let p = model.predict(&pos);
         assert_eq!(p.len(), 1);
-        assert_eq!((p[0].subject, p[0].object, p[0].label), (0, 1, 0));
+        assert_eq!((p[0].subject.0, p[0].object.0, p[0].label), (0, 1, 0));
+        assert_eq!(
+            (p[0].subject.1, p[0].object.1),
+            (pos.args[0].span, pos.args[1].span)
+        );
         assert!(model.predict(&neg).is_empty());
+        // A type's own threshold silences it.
+        let mut strict = model.clone();
+        strict.thresholds[0] = 1.0;
+        assert!(strict.predict(&pos).is_empty());
         let mut model = model;
-        model.convention.prefixes = vec![(PER, "mr.".to_string())];
+        model.thresholds[4] = 0.55;
+        model.convention = Convention {
+            prefixes: vec![(PER, "mr.".to_string())],
+            role_prefixes: vec![(4, 1, "president".to_string(), true)],
+            joiners: vec!["born".to_string(), "native".to_string()],
+            trim_final_period: true,
+        };
         let bytes = model.to_bytes();
         let back = PairClassifier::from_bytes(&bytes).unwrap();
         assert_eq!(back.convention, model.convention);
+        assert_eq!(back.thresholds, model.thresholds);
         let a = model.score_all(&pos)[0].probability;
         let b = back.score_all(&pos)[0].probability;
         assert!((a - b).abs() < 1e-3, "{a} vs {b}");
@@ -743,26 +1100,127 @@ mod tests {
         assert!(PairClassifier::from_bytes(b"garbage!").is_err());
     }
 
+    /// Gold spans by token range of a `view` fixture (single spaces), with
+    /// the relation roles of each.
+    type Gold = [(usize, usize, EntityType, &'static [(usize, u8)])];
+    fn oracle<'v>(
+        v: &'v SentenceView<'_>,
+        gold: &'v Gold,
+    ) -> impl Fn(Span, EntityType) -> Option<Vec<(usize, u8)>> + 'v {
+        move |span, kind| {
+            gold.iter()
+                .find(|&&(a, b, k, _)| k == kind && v.span_of(a..b) == span)
+                .map(|g| g.3.to_vec())
+        }
+    }
+
     #[test]
     fn title_words_join_arguments_when_learnt() {
         use EntityType::*;
-        let mut counts = PrefixCounts::default();
-        for _ in 0..3 {
-            counts.add(PER, "mr.", true);
-            counts.add(PER, "sen.", false);
+        let mut counts = ConventionCounts::default();
+        // "Mr." is inside the gold mention three times, "Sen." outside
+        // three times and inside once, "Dr." inside once; "President" is
+        // outside but inside for the victim of a Kill (label 4, object).
+        let titled =
+            |title: &'static str| view(&["Smith", "met", title, "Jones"], &[(0, 1, PER), (3, 4, PER)]);
+        const KILLED: &[(usize, u8)] = &[(4, 1)];
+        for (title, inside, roles, n) in [
+            ("Mr.", true, &[][..], 3),
+            ("Sen.", false, &[], 3),
+            ("Sen.", true, &[], 1),
+            ("Dr.", true, &[], 1),
+            ("President", false, &[], 4),
+            ("President", true, KILLED, 3),
+        ] {
+            let v = titled(title);
+            let gold: &Gold = &[(0, 1, PER, &[]), (if inside { 2 } else { 3 }, 4, PER, roles)];
+            for _ in 0..n {
+                counts.count_mentions(&v, oracle(&v, gold));
+            }
         }
-        counts.add(PER, "sen.", true);
-        counts.add(PER, "dr.", true);
         let convention = counts.learnt(2);
         assert_eq!(convention.prefixes, vec![(PER, "mr.".to_string())]);
-        let v = view(
-            &["Mr.", "Smith", "met", "Sen.", "Jones", "in", "Mr.", "Acme"],
-            &[(1, 2, PER), (4, 5, PER), (7, 8, ORG)],
+        assert_eq!(
+            convention.role_prefixes,
+            vec![(4, 1, "president".to_string(), true)]
         );
-        assert_eq!(convention.argument_tokens(&v, 0), 0..2);
-        assert_eq!(convention.argument_tokens(&v, 1), 4..5);
+        let v = view(
+            &[
+                "Mr.",
+                "Smith",
+                "met",
+                "Sen.",
+                "Jones",
+                "in",
+                "Mr.",
+                "Acme",
+                "and",
+                "President",
+                "Lee",
+            ],
+            &[(1, 2, PER), (4, 5, PER), (7, 8, ORG), (10, 11, PER)],
+        );
+        assert_eq!(convention.argument_tokens(&v, 0, None), 0..2);
+        assert_eq!(convention.argument_tokens(&v, 1, None), 4..5);
         // Learnt for persons only.
-        assert_eq!(convention.argument_tokens(&v, 2), 7..8);
+        assert_eq!(convention.argument_tokens(&v, 2, None), 7..8);
+        // The victim's title; not for other roles.
+        assert_eq!(convention.argument_tokens(&v, 3, Some((4, 1))), 9..11);
+        assert_eq!(convention.argument_tokens(&v, 3, Some((4, 0))), 10..11);
+        assert_eq!(convention.argument_tokens(&v, 3, Some((1, 0))), 10..11);
+    }
+
+    #[test]
+    fn birth_places_join_and_final_periods_are_learnt() {
+        use EntityType::*;
+        let born = view(
+            &["Smith", "was", "born", "in", "Concord", ",", "Mass."],
+            &[(0, 1, PER), (4, 5, LOC), (6, 7, LOC)],
+        );
+        let born_gold: &Gold = &[(0, 1, PER, &[]), (4, 7, LOC, &[])];
+        let dateline = view(&["DAYTON", ",", "Ohio", "in"], &[(0, 1, LOC), (2, 3, LOC)]);
+        let dateline_gold: &Gold = &[(0, 1, LOC, &[]), (2, 3, LOC, &[])];
+        let based = view(
+            &["Acme", ",", "based", "in", "Troy", ",", "Mich.", ",", "said"],
+            &[(0, 1, ORG), (4, 5, LOC), (6, 7, LOC)],
+        );
+        let based_gold: &Gold = &[(0, 1, ORG, &[]), (4, 5, LOC, &[]), (6, 7, LOC, &[])];
+        let mut counts = ConventionCounts::default();
+        // The corpus's "Mass" leaves the sentence's period out.
+        let mass = Span::new(born.spans[6].start, born.spans[6].end - 1);
+        let trimmed_gold = |span: Span, kind: EntityType| {
+            kind == LOC && (span == mass || span == Span::new(born.spans[4].start, mass.end))
+        };
+        for _ in 0..3 {
+            counts.count_mentions(&born, |s, k| trimmed_gold(s, k).then(Vec::new));
+        }
+        let first = counts.learnt(2);
+        assert!(first.trim_final_period);
+        assert_eq!(first.argument_span(&born, 2, None), mass);
+        assert_eq!(first.argument_span(&based, 2, None), based.args[2].span);
+        for _ in 0..3 {
+            counts.count_joins(&born, &first, |s, k| {
+                trimmed_gold(s, k) || oracle(&born, born_gold)(s, k).is_some()
+            });
+            counts.count_joins(&dateline, &first, |s, k| {
+                oracle(&dateline, dateline_gold)(s, k).is_some()
+            });
+            counts.count_joins(&based, &first, |s, k| oracle(&based, based_gold)(s, k).is_some());
+        }
+        let convention = counts.learnt(2);
+        // "in" precedes both kinds: not a joiner.
+        assert_eq!(convention.joiners, vec!["born".to_string(), "was".to_string()]);
+        let joined = convention.apply(&born);
+        assert!(matches!(joined, Cow::Owned(_)));
+        assert_eq!(joined.args.len(), 2);
+        assert_eq!(joined.args[1].tokens, 4..7);
+        assert_eq!(
+            convention.argument_span(&joined, 1, None),
+            Span::new(born.spans[4].start, mass.end)
+        );
+        assert!(matches!(convention.apply(&based), Cow::Borrowed(_)));
+        assert!(matches!(convention.apply(&dateline), Cow::Borrowed(_)));
+        assert!(counts.summary().contains("born 3/0"));
     }
 
     #[test]

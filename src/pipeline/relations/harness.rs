@@ -265,7 +265,7 @@ pub fn gold_entity_scores(model: &PairClassifier, examples: &[Example]) -> Score
         let predicted: Vec<_> = model
             .predict(&view)
             .into_iter()
-            .map(|p| (p.label, key(p.subject), key(p.object)))
+            .map(|p| (p.label, key(p.subject.0), key(p.object.0)))
             .collect();
         scores.add(&predicted, &conll04::strict_gold(ex));
     }
