@@ -5,6 +5,11 @@
 //! Besides criterion's per-function timings, prints the ratio
 //! relations / entities from medians measured in the same run (the issue's
 //! budget: under 20%). `cargo bench --no-default-features --bench relations`.
+//!
+//! Per phase, for profiling: `relations/views` builds the sentence views
+//! only, `relations/no_classifier` runs the stage without the CoNLL04
+//! classifier (views, titles, patterns, finish, events); the rest of
+//! `relations` is the classifier.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use newsflow::pipeline::entities::EntityStage;
@@ -94,6 +99,27 @@ fn bench(c: &mut Criterion) {
         g.sample_size(20);
         g.bench_function("entities", |b| b.iter(entities_pass));
         g.bench_function("relations", |b| b.iter(relations_pass));
+        g.bench_function("relations/views", |b| {
+            b.iter(|| {
+                prepared
+                    .iter()
+                    .map(|(a, doc, ents)| relations::sentence_views(a, doc, ents).len())
+                    .sum::<usize>()
+            })
+        });
+        let patterns_only = RelationModels { classifier: None };
+        g.bench_function("relations/no_classifier", |b| {
+            b.iter(|| {
+                prepared
+                    .iter()
+                    .map(|(a, doc, ents)| {
+                        relations::extract(a, doc, ents, corpus.lang, &patterns_only)
+                            .0
+                            .len()
+                    })
+                    .sum::<usize>()
+            })
+        });
         g.finish();
     }
 }

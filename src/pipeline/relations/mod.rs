@@ -27,7 +27,7 @@ use crate::pipeline::tokens::Document;
 use classifier::PairClassifier;
 use offices::TitleMatch;
 use patterns::{Compiled, Ctx, Match, PatternDef};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 use view::{Arg, IdBuild, LazyIds, SentenceView};
 
@@ -61,20 +61,146 @@ impl RelationModels {
     }
 }
 
-fn compiled(lang: &str) -> &'static [Compiled] {
-    static FR: OnceLock<Vec<Compiled>> = OnceLock::new();
-    static EN: OnceLock<Vec<Compiled>> = OnceLock::new();
-    static ALL: OnceLock<Vec<Compiled>> = OnceLock::new();
-    let build = |defs: &[&[PatternDef]]| {
-        defs.iter()
+/// The patterns of a language with two inverted indexes, so that a
+/// sentence is read once for all patterns instead of once per pattern:
+/// which patterns each word id helps anchor, and where each pattern can
+/// start (one bit per pattern, hence at most 128 patterns per language).
+struct PatternSet {
+    pats: Vec<Compiled>,
+    /// Word id -> (pattern, anchor) pairs it satisfies.
+    anchors: HashMap<u64, Vec<(u8, u8)>, IdBuild>,
+    /// Per pattern, the bits of all its anchors.
+    all_anchors: Vec<u32>,
+    /// Word id -> patterns that can start on it.
+    start_word: HashMap<u64, u128, IdBuild>,
+    /// Patterns that can start anywhere, on an office title, on a number.
+    start_any: u128,
+    /// Patterns that can start on a mention of this type (index
+    /// `EntityType as usize`), demonym or not: one of their first slots
+    /// takes it.
+    start_arg: [[u128; 2]; 4],
+    start_title: u128,
+    start_digit: u128,
+    /// Patterns of type holds_office.
+    office: u128,
+}
+
+impl PatternSet {
+    fn new(defs: &[&[PatternDef]]) -> PatternSet {
+        let pats: Vec<Compiled> = defs
+            .iter()
             .flat_map(|d| d.iter())
             .map(|d| Compiled::new(*d))
-            .collect()
-    };
+            .collect();
+        assert!(
+            pats.len() <= 128,
+            "more than 128 patterns for one language: widen the start masks"
+        );
+        let mut set = PatternSet {
+            pats: Vec::new(),
+            anchors: HashMap::default(),
+            all_anchors: Vec::new(),
+            start_word: HashMap::default(),
+            start_any: 0,
+            start_arg: [[0; 2]; 4],
+            start_title: 0,
+            start_digit: 0,
+            office: 0,
+        };
+        for (p, pat) in pats.iter().enumerate() {
+            let bit = 1u128 << p;
+            assert!(
+                pat.anchors.len() <= 32,
+                "pattern {}: over 32 anchors",
+                pat.def.name
+            );
+            for (a, alts) in pat.anchors.iter().enumerate() {
+                for &w in alts.ids() {
+                    let list = set.anchors.entry(w).or_default();
+                    if !list.contains(&(p as u8, a as u8)) {
+                        list.push((p as u8, a as u8));
+                    }
+                }
+            }
+            set.all_anchors.push(((1u64 << pat.anchors.len()) - 1) as u32);
+            for &w in &pat.start.ids {
+                *set.start_word.entry(w).or_default() |= bit;
+            }
+            let flag = |on: bool| if on { bit } else { 0 };
+            set.start_any |= flag(pat.start.any);
+            for (k, kind) in [
+                EntityType::PER,
+                EntityType::ORG,
+                EntityType::LOC,
+                EntityType::MISC,
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                for demonym in [false, true] {
+                    let takes = pat
+                        .start
+                        .slots
+                        .iter()
+                        .any(|t| patterns::may_accept(t, kind, demonym));
+                    set.start_arg[k][usize::from(demonym)] |= flag(pat.start.arg && takes);
+                }
+            }
+            set.start_title |= flag(pat.start.title);
+            set.start_digit |= flag(pat.start.digit);
+            set.office |= flag(pat.def.kind == "holds_office");
+        }
+        set.pats = pats;
+        set
+    }
+
+    /// Bit `p` set when every anchor of pattern `p` is among `ids`.
+    fn anchored(&self, ids: &[u64]) -> u128 {
+        let mut seen = [0u32; 128];
+        for w in ids {
+            for &(p, a) in self.anchors.get(w).map_or(&[][..], Vec::as_slice) {
+                seen[p as usize] |= 1 << a;
+            }
+        }
+        let mut out = 0u128;
+        for (p, &all) in self.all_anchors.iter().enumerate() {
+            if seen[p] & all == all {
+                out |= 1 << p;
+            }
+        }
+        out
+    }
+
+    /// Per token, the patterns that can start there ([`patterns::Start::allows`]
+    /// for all patterns at once).
+    fn starts(&self, ctx: &Ctx, titles: &[TitleMatch], out: &mut Vec<u128>) {
+        let view = ctx.view;
+        out.clear();
+        out.extend((0..view.len()).map(|i| {
+            let mut m = self.start_any | self.start_word.get(&view.ids[i]).copied().unwrap_or(0);
+            if let Some(a) = ctx.arg_starting_at(i) {
+                let arg = &view.args[a];
+                m |= self.start_arg[arg.kind as usize][usize::from(arg.demonym)];
+            }
+            if patterns::starts_with_digit(&view.norm[i]) {
+                m |= self.start_digit;
+            }
+            if titles.iter().any(|t| t.start == i) {
+                m |= self.start_title;
+            }
+            m
+        }));
+    }
+}
+
+fn compiled(lang: &str) -> &'static PatternSet {
+    static FR: OnceLock<PatternSet> = OnceLock::new();
+    static EN: OnceLock<PatternSet> = OnceLock::new();
+    static ALL: OnceLock<PatternSet> = OnceLock::new();
     match lang {
-        "fr" => FR.get_or_init(|| build(&[patterns_fr::PATTERNS])),
-        "en" => EN.get_or_init(|| build(&[patterns_en::PATTERNS])),
-        _ => ALL.get_or_init(|| build(&[patterns_fr::PATTERNS, patterns_en::PATTERNS])),
+        "fr" => FR.get_or_init(|| PatternSet::new(&[patterns_fr::PATTERNS])),
+        "en" => EN.get_or_init(|| PatternSet::new(&[patterns_en::PATTERNS])),
+        _ => ALL.get_or_init(|| PatternSet::new(&[patterns_fr::PATTERNS, patterns_en::PATTERNS])),
     }
 }
 
@@ -90,47 +216,55 @@ pub fn extract(
     models: &RelationModels,
 ) -> (Vec<Relation>, Vec<Event>) {
     let views = sentence_views(text, doc, entities);
-    let pats = compiled(lang);
+    let set = compiled(lang);
     let mut cands: Vec<Cand> = Vec::new();
+    let mut starts: Vec<u128> = Vec::new();
     for view in &views {
         let persons = view.args.iter().filter(|a| a.kind == EntityType::PER).count();
         if view.args.len() < 2 && persons == 0 {
             continue;
         }
-        let titles = offices::find_titles(view, lang);
-        let words: HashSet<u64, IdBuild> = view.ids.iter().copied().collect();
-        let ctx = Ctx {
-            view,
-            titles: &titles,
-        };
-        for pat in pats {
-            if pat.def.kind != "holds_office" && view.args.len() < 2 {
-                continue;
-            }
-            if pat.def.kind == "holds_office" && (titles.is_empty() || persons == 0) {
-                continue;
-            }
-            if !pat
-                .anchors
-                .iter()
-                .all(|alts| alts.0.iter().any(|a| words.contains(a)))
-            {
-                continue;
-            }
-            for m in ctx.find_all(pat) {
-                from_match(text, view, &titles, &pat.def, &m, &mut cands);
-            }
+        let mut ctx = Ctx::new(view, &[]);
+        let titles = offices::find_titles_in(&ctx, lang);
+        ctx.titles = &titles;
+        // Which patterns can apply: the sentence holds their anchor words,
+        // and two mentions (or a person and a title for an office).
+        let mut todo = set.anchored(&view.ids);
+        if view.args.len() < 2 {
+            todo &= set.office;
+        }
+        if titles.is_empty() || persons == 0 {
+            todo &= !set.office;
+        }
+        if todo != 0 {
+            set.starts(&ctx, &titles, &mut starts);
+        }
+        while todo != 0 {
+            let p = todo.trailing_zeros() as usize;
+            todo &= todo - 1;
+            let pat = &set.pats[p];
+            let bit = 1u128 << p;
+            ctx.find_each(
+                pat,
+                |i| starts[i] & bit != 0,
+                |m| from_match(text, view, &titles, &pat.def, &m, &mut cands),
+            );
         }
         if classifier_applies(lang, view) {
             if let Some(clf) = &models.classifier {
-                // Arguments come in the CoNLL04 span convention (a title
-                // such as "Mr." inside, "City , State" after "born in" as
-                // one place), see docs/relations.md.
                 for p in clf.predict(view) {
+                    // The CoNLL04 argument convention (a title such as
+                    // "President" is part of the mention), see docs/relations.md.
+                    let arg = |a: usize| {
+                        (
+                            view.args[a].entity,
+                            view.span_of(clf.convention.argument_tokens(view, a)),
+                        )
+                    };
                     cands.push(Cand {
                         kind: conll04::RELATION_TYPES[p.label].0,
-                        subject: p.subject,
-                        object: Some(p.object),
+                        subject: arg(p.subject),
+                        object: Some(arg(p.object)),
                         attributes: BTreeMap::new(),
                         evidence: view.span,
                         trigger: None,
@@ -535,7 +669,9 @@ fn finish(mut cands: Vec<Cand>, entities: &[Entity]) -> Vec<Relation> {
 /// Mentions that do not start and end on token boundaries (a demonym
 /// inside "kazakho-européenne") or that cross sentences are left out.
 pub fn sentence_views<'t>(text: &'t str, doc: &Document, entities: &[Entity]) -> Vec<SentenceView<'t>> {
-    let mut per_sentence: BTreeMap<usize, Vec<Arg>> = BTreeMap::new();
+    // (sentence, mention) in entity then mention order; one flat list
+    // sorted once rather than a map of lists.
+    let mut found: Vec<(usize, Arg)> = Vec::with_capacity(entities.iter().map(|e| e.mentions.len()).sum());
     for (ei, e) in entities.iter().enumerate() {
         for m in &e.mentions {
             let i = doc.token_at_or_after(m.start);
@@ -549,43 +685,53 @@ pub fn sentence_views<'t>(text: &'t str, doc: &Document, entities: &[Entity]) ->
                 continue;
             }
             let first = m.text.chars().next();
-            per_sentence.entry(si).or_default().push(Arg {
-                entity: ei,
-                tokens: i - sent.tokens.start..j - sent.tokens.start,
-                kind: e.kind,
-                subtype: e.subtype.clone(),
-                span: Span::new(m.start, m.end),
-                demonym: e.kind == EntityType::LOC && first.is_some_and(char::is_lowercase),
-            });
+            found.push((
+                si,
+                Arg {
+                    entity: ei,
+                    tokens: i - sent.tokens.start..j - sent.tokens.start,
+                    kind: e.kind,
+                    subtype: e.subtype.clone(),
+                    span: Span::new(m.start, m.end),
+                    demonym: e.kind == EntityType::LOC && first.is_some_and(char::is_lowercase),
+                },
+            ));
         }
     }
-    per_sentence
-        .into_iter()
+    // Stable: mentions with the same tokens keep their entity order.
+    found.sort_by_key(|(si, a)| (*si, a.tokens.start, std::cmp::Reverse(a.tokens.end)));
+    let mut views = Vec::new();
+    let mut rest = found.into_iter().peekable();
+    while let Some((si, first)) = rest.next() {
+        let mut args = vec![first];
+        while let Some((_, a)) = rest.next_if(|(s, _)| *s == si) {
+            args.push(a);
+        }
         // A relation needs two mentions, or a person (an office whose
         // country another sentence names): skip the others before building.
-        .filter(|(_, args)| args.len() >= 2 || args.iter().any(|a| a.kind == EntityType::PER))
-        .map(|(si, mut args)| {
-            args.sort_by_key(|a| (a.tokens.start, std::cmp::Reverse(a.tokens.end)));
-            let mut end = 0;
-            args.retain(|a| {
-                let keep = a.tokens.start >= end;
-                if keep {
-                    end = a.tokens.end;
-                }
-                keep
-            });
-            let sent = &doc.sentences[si];
-            let toks = &doc.tokens[sent.tokens.clone()];
-            let mut view = SentenceView::new(
-                Span::new(sent.start, sent.end),
-                toks.iter().map(|t| t.text(text)).collect(),
-                toks.iter().map(|t| Span::new(t.start, t.end)).collect(),
-                args,
-            );
-            view.origin = toks.first().map_or((0, 0), |t| (t.start, t.byte_start));
-            view
-        })
-        .collect()
+        if args.len() < 2 && args[0].kind != EntityType::PER {
+            continue;
+        }
+        let mut end = 0;
+        args.retain(|a| {
+            let keep = a.tokens.start >= end;
+            if keep {
+                end = a.tokens.end;
+            }
+            keep
+        });
+        let sent = &doc.sentences[si];
+        let toks = &doc.tokens[sent.tokens.clone()];
+        let mut view = SentenceView::new(
+            Span::new(sent.start, sent.end),
+            toks.iter().map(|t| t.text(text)).collect(),
+            toks.iter().map(|t| Span::new(t.start, t.end)).collect(),
+            args,
+        );
+        view.origin = toks.first().map_or((0, 0), |t| (t.start, t.byte_start));
+        views.push(view);
+    }
+    views
 }
 
 /// Builds the view of a CoNLL04 sentence: tokens joined by single spaces,
@@ -620,7 +766,7 @@ mod tests {
     #[test]
     fn every_pattern_compiles_and_has_an_anchor_or_slots() {
         for lang in ["fr", "en", "de"] {
-            for c in compiled(lang) {
+            for c in &compiled(lang).pats {
                 assert!(!c.elems.is_empty(), "{}", c.def.name);
                 assert!(
                     c.def.confidence > 0.0 && c.def.confidence <= 1.0,
@@ -630,11 +776,11 @@ mod tests {
             }
         }
         assert_eq!(
-            compiled("de").len(),
+            compiled("de").pats.len(),
             patterns_fr::PATTERNS.len() + patterns_en::PATTERNS.len()
         );
-        let names: HashSet<&str> = compiled("de").iter().map(|c| c.def.name).collect();
-        assert_eq!(names.len(), compiled("de").len(), "pattern names are unique");
+        let names: HashSet<&str> = compiled("de").pats.iter().map(|c| c.def.name).collect();
+        assert_eq!(names.len(), compiled("de").pats.len(), "pattern names are unique");
     }
 
     #[test]

@@ -21,8 +21,9 @@
 //! | commissaire européen / commissioner, haut représentant | `commissioner`, `high_representative` |
 
 use super::patterns::{compile, Ctx, Elem, Start};
-use super::view::SentenceView;
+use super::view::{word_id, IdBuild, SentenceView};
 use crate::pipeline::record::EntityType;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 /// One office title found in a sentence (token range sentence-relative).
@@ -217,16 +218,39 @@ fn tables() -> &'static (Vec<OfficeDef>, Vec<OfficeDef>) {
     })
 }
 
-/// Every word a title can start with (French and English).
-fn first_words() -> &'static std::collections::HashSet<u64, super::view::IdBuild> {
-    static WORDS: OnceLock<std::collections::HashSet<u64, super::view::IdBuild>> = OnceLock::new();
-    WORDS.get_or_init(|| {
+/// The office definitions of a language (French, English, or both for any
+/// other code, in that order) by the word id a title can start with: a
+/// token is looked up once, not tested against every definition.
+type StartIndex = HashMap<u64, Vec<&'static OfficeDef>, IdBuild>;
+
+fn start_index(lang: &str) -> &'static StartIndex {
+    static FR: OnceLock<StartIndex> = OnceLock::new();
+    static EN: OnceLock<StartIndex> = OnceLock::new();
+    static ALL: OnceLock<StartIndex> = OnceLock::new();
+    let build = |defs: &[&'static [OfficeDef]]| {
+        // A title starts on one of its written first words (not on a word
+        // of a leading lexicon), and the definitions keep their table order,
+        // which decides between titles of the same length.
         let (fr, en) = tables();
-        fr.iter()
+        let first_words: HashSet<u64, IdBuild> = fr
+            .iter()
             .chain(en)
-            .flat_map(|d| d.start.words.iter().map(|w| super::view::word_id(w)))
-            .collect()
-    })
+            .flat_map(|d| d.start.words.iter().map(|w| word_id(w)))
+            .collect();
+        let mut index = StartIndex::default();
+        for d in defs.iter().flat_map(|d| d.iter()) {
+            for &w in d.start.ids.iter().filter(|w| first_words.contains(w)) {
+                index.entry(w).or_default().push(d);
+            }
+        }
+        index
+    };
+    let (fr, en) = tables();
+    match lang {
+        "fr" => FR.get_or_init(|| build(&[fr.as_slice()])),
+        "en" => EN.get_or_init(|| build(&[en.as_slice()])),
+        _ => ALL.get_or_init(|| build(&[fr.as_slice(), en.as_slice()])),
+    }
 }
 
 /// Every office title of the sentence, longest at each start, with the
@@ -234,22 +258,21 @@ fn first_words() -> &'static std::collections::HashSet<u64, super::view::IdBuild
 /// after it ("de la France", "of France") or, in English, before it
 /// ("French Foreign Minister", "France's foreign minister").
 pub fn find_titles(view: &SentenceView, lang: &str) -> Vec<TitleMatch> {
-    let (fr, en) = tables();
-    let defs: Vec<&OfficeDef> = match lang {
-        "fr" => fr.iter().collect(),
-        "en" => en.iter().collect(),
-        _ => fr.iter().chain(en.iter()).collect(),
-    };
-    let ctx = Ctx { view, titles: &[] };
+    find_titles_in(&Ctx::new(view, &[]), lang)
+}
+
+/// [`find_titles`] in a sentence prepared for matching (its titles unused).
+pub fn find_titles_in(ctx: &Ctx, lang: &str) -> Vec<TitleMatch> {
+    let view = ctx.view;
+    let index = start_index(lang);
     let mut out: Vec<TitleMatch> = Vec::new();
     let mut i = 0;
     while i < view.len() {
         let mut best: Option<TitleMatch> = None;
         // A title never starts inside a name ("Ministère des Affaires
         // étrangères" as an organisation is not a minister).
-        let w = view.ids[i];
-        if first_words().contains(&w) && view.arg_covering(i).is_none() {
-            for d in defs.iter().filter(|d| d.start.ids.contains(&w)) {
+        if let Some(defs) = index.get(&view.ids[i]).filter(|_| ctx.arg_covering(i).is_none()) {
+            for d in defs {
                 if let Some(m) = ctx.match_at(&d.elems, i) {
                     if best.as_ref().is_none_or(|b| m.end > b.end) {
                         best = Some(TitleMatch {

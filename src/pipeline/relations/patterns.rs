@@ -110,6 +110,8 @@ pub struct Start {
     pub digit: bool,
     /// A mention may start the match.
     pub arg: bool,
+    /// The slots a match can start with (what they accept of a mention).
+    pub slots: Vec<TypeSpec>,
     /// An office title may start the match.
     pub title: bool,
     /// Anything may (a leading gap or date).
@@ -125,7 +127,7 @@ impl Start {
         s.ids = s.words.iter().map(|w| super::view::word_id(w)).collect();
         for lex in &s.lex {
             match lex {
-                Lex::List(list) => s.ids.extend(list.get().0.iter().copied()),
+                Lex::List(list) => s.ids.extend(list.get().ids().iter().copied()),
                 Lex::Num | Lex::Year => s.digit = true,
             }
         }
@@ -144,8 +146,9 @@ impl Start {
                     self.lex.push(*lex);
                     false
                 }
-                Elem::Slot { .. } => {
+                Elem::Slot { types, .. } => {
                     self.arg = true;
+                    self.slots.push(types.clone());
                     // An honorific may precede the mention.
                     self.lex.push(Lex::List(&HON_IDS));
                     false
@@ -179,10 +182,16 @@ impl Start {
             return true;
         }
         self.ids.contains(&ctx.view.ids[i])
-            || (self.digit && ctx.view.norm[i].starts_with(|c: char| c.is_ascii_digit()))
-            || (self.arg && ctx.view.arg_starting_at(i).is_some())
+            || (self.digit && starts_with_digit(&ctx.view.norm[i]))
+            || (self.arg && ctx.arg_starting_at(i).is_some())
             || (self.title && ctx.titles.iter().any(|t| t.start == i))
     }
+}
+
+/// Does a normalised token start with a digit (what `@num` and `@year`
+/// need first)?
+pub fn starts_with_digit(norm: &str) -> bool {
+    norm.as_bytes().first().is_some_and(u8::is_ascii_digit)
 }
 
 /// A compiled pattern element.
@@ -534,6 +543,37 @@ impl Bindings {
     }
 }
 
+/// Up to four (title, end) pairs, without allocating.
+#[derive(Default)]
+struct ArrayChain {
+    items: [(u16, usize); 4],
+    len: usize,
+}
+
+impl ArrayChain {
+    fn push(&mut self, item: (u16, usize)) {
+        self.items[self.len] = item;
+        self.len += 1;
+    }
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl std::ops::Index<std::ops::RangeTo<usize>> for ArrayChain {
+    type Output = [(u16, usize)];
+    fn index(&self, r: std::ops::RangeTo<usize>) -> &[(u16, usize)] {
+        &self.items[..self.len][r]
+    }
+}
+
+impl std::ops::Index<usize> for ArrayChain {
+    type Output = (u16, usize);
+    fn index(&self, i: usize) -> &(u16, usize) {
+        &self.items[..self.len][i]
+    }
+}
+
 /// A successful match: token range and bindings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Match {
@@ -547,6 +587,49 @@ pub struct Ctx<'a, 'v> {
     pub view: &'a SentenceView<'v>,
     /// Office titles found in the sentence (empty while finding titles).
     pub titles: &'a [TitleMatch],
+    /// Per token: the first mention starting there, the first covering it
+    /// ([`NONE`] for none). The matcher asks at nearly every step; the
+    /// view answers by scanning its mentions.
+    arg_start: Vec<u32>,
+    arg_cover: Vec<u32>,
+}
+
+const NONE: u32 = u32::MAX;
+
+impl<'a, 'v> Ctx<'a, 'v> {
+    pub fn new(view: &'a SentenceView<'v>, titles: &'a [TitleMatch]) -> Self {
+        let mut arg_start = vec![NONE; view.len()];
+        let mut arg_cover = vec![NONE; view.len()];
+        // Last mention first, so that the first one wins, as in
+        // `SentenceView::arg_starting_at` / `arg_covering`.
+        for (a, arg) in view.args.iter().enumerate().rev() {
+            if let Some(s) = arg_start.get_mut(arg.tokens.start) {
+                *s = a as u32;
+            }
+            let covered = arg.tokens.start.min(view.len())..arg.tokens.end.min(view.len());
+            for c in arg_cover.get_mut(covered).into_iter().flatten() {
+                *c = a as u32;
+            }
+        }
+        Ctx {
+            view,
+            titles,
+            arg_start,
+            arg_cover,
+        }
+    }
+
+    /// Same as [`SentenceView::arg_starting_at`], in constant time.
+    #[inline]
+    pub fn arg_starting_at(&self, i: usize) -> Option<usize> {
+        self.arg_start.get(i).filter(|&&a| a != NONE).map(|&a| a as usize)
+    }
+
+    /// Same as [`SentenceView::arg_covering`], in constant time.
+    #[inline]
+    pub fn arg_covering(&self, i: usize) -> Option<usize> {
+        self.arg_cover.get(i).filter(|&&a| a != NONE).map(|&a| a as usize)
+    }
 }
 
 enum Rest<'a> {
@@ -564,21 +647,33 @@ impl Ctx<'_, '_> {
     /// All non-overlapping matches of a pattern, scanning left to right.
     pub fn find_all(&self, pattern: &Compiled) -> Vec<Match> {
         let mut out = Vec::new();
+        self.find_each(pattern, |i| pattern.start.allows(self, i), |m| out.push(m));
+        out
+    }
+
+    /// Calls `found` with each non-overlapping match of `pattern`, scanning
+    /// left to right and trying only the tokens `may_start` accepts (a
+    /// precomputed [`Start::allows`]).
+    pub fn find_each(
+        &self,
+        pattern: &Compiled,
+        may_start: impl Fn(usize) -> bool,
+        mut found: impl FnMut(Match),
+    ) {
         let mut i = 0;
         while i < self.view.len() {
-            if !pattern.start.allows(self, i) {
+            if !may_start(i) {
                 i += 1;
                 continue;
             }
             match self.match_at(&pattern.elems, i) {
                 Some(m) if m.end > i => {
-                    out.push(m);
+                    found(m);
                     i = m.end;
                 }
                 _ => i += 1,
             }
         }
-        out
     }
 
     fn go(&self, elems: &[Elem], rest: &Rest, pos: usize, b: Bindings) -> Option<(usize, Bindings)> {
@@ -613,11 +708,11 @@ impl Ctx<'_, '_> {
             Elem::Slot { slot, types } => {
                 // An honorific before a person's name is not part of it.
                 let mut p = pos;
-                if view.ids.get(p).is_some_and(|&w| HON_IDS.contains(w)) && view.arg_starting_at(p).is_none()
+                if view.ids.get(p).is_some_and(|&w| HON_IDS.contains(w)) && self.arg_starting_at(p).is_none()
                 {
                     p += 1;
                 }
-                let a = view.arg_starting_at(p)?;
+                let a = self.arg_starting_at(p)?;
                 let arg = &view.args[a];
                 if !accepts(types, arg) {
                     return None;
@@ -633,7 +728,7 @@ impl Ctx<'_, '_> {
             Elem::Title => {
                 // Greedy chain of titles joined by `,` / `et` / `and`,
                 // then backtrack on its length.
-                let mut chain: Vec<(u16, usize)> = Vec::new();
+                let mut chain: ArrayChain = ArrayChain::default();
                 let mut p = pos;
                 while let Some((ti, t)) = self
                     .titles
@@ -690,7 +785,7 @@ impl Ctx<'_, '_> {
                         return None;
                     }
                     // A gap does not cut a mention in two.
-                    p = match view.arg_covering(p) {
+                    p = match self.arg_covering(p) {
                         Some(a) => view.args[a].tokens.end,
                         None => p + 1,
                     };
@@ -712,6 +807,20 @@ impl Ctx<'_, '_> {
             }
         }
     }
+}
+
+/// Does a slot of these types take a mention of this kind, demonym or not,
+/// with some subtype? (False only when [`accepts`] is false whatever the
+/// subtype.)
+pub fn may_accept(types: &TypeSpec, kind: EntityType, demonym: bool) -> bool {
+    if demonym {
+        if !types.demonym_ok {
+            return false;
+        }
+    } else if types.demonym_only {
+        return false;
+    }
+    types.kinds.is_empty() || demonym || types.kinds.contains(&kind)
 }
 
 fn accepts(types: &TypeSpec, arg: &super::view::Arg) -> bool {
@@ -846,10 +955,7 @@ pub(crate) mod tests {
             ],
             &[(1, 2, PER), (8, 9, PER)],
         );
-        let ctx = Ctx {
-            view: &v,
-            titles: &[],
-        };
+        let ctx = Ctx::new(&v, &[]);
         let pat =
             compile("{s:PER} ( s' | se ) est|sont ..1 !entretenu ( par !@phone )? avec @det? {o:PER|ORG}");
         let m = ctx.match_at(&pat, 0).expect("match with the honorific skipped");
@@ -873,10 +979,7 @@ pub(crate) mod tests {
     fn demonyms_only_where_allowed() {
         use EntityType::*;
         let v = view(&["le", "président", "kazakh"], &[(2, 3, LOC)]);
-        let ctx = Ctx {
-            view: &v,
-            titles: &[],
-        };
+        let ctx = Ctx::new(&v, &[]);
         assert!(ctx.match_at(&compile("le president {c:DEM}"), 0).is_some());
         assert!(ctx.match_at(&compile("le president {c:LOC}"), 0).is_none());
         assert!(ctx.match_at(&compile("le president {c:LOC|DEM}"), 0).is_some());

@@ -9,6 +9,7 @@
 
 use crate::pipeline::record::{EntityType, Span};
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::ops::Range;
 
 /// One entity mention inside a sentence.
@@ -114,17 +115,37 @@ pub const fn word_id(word: &str) -> u64 {
     h
 }
 
-/// A small closed word list as ids: membership is a scan over integers.
+/// A small closed word list as ids. Membership is a scan over integers for
+/// a handful of words and a hash lookup (the ids are hashes already) for
+/// longer lists, which the matcher and the modality test query per token.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct WordIds(pub Vec<u64>);
+pub struct WordIds {
+    ids: Vec<u64>,
+    /// The same ids as a set, for lists longer than [`WordIds::SCAN`].
+    set: Option<HashSet<u64, IdBuild>>,
+}
 
 impl WordIds {
+    /// Up to this many ids, a linear scan beats hashing.
+    const SCAN: usize = 8;
+
     pub fn new<S: AsRef<str>>(words: &[S]) -> WordIds {
-        WordIds(words.iter().map(|w| word_id(w.as_ref())).collect())
+        let ids: Vec<u64> = words.iter().map(|w| word_id(w.as_ref())).collect();
+        let set = (ids.len() > Self::SCAN).then(|| ids.iter().copied().collect());
+        WordIds { ids, set }
     }
+
+    /// The ids, in the order of the words given.
+    pub fn ids(&self) -> &[u64] {
+        &self.ids
+    }
+
     #[inline]
     pub fn contains(&self, id: u64) -> bool {
-        self.0.contains(&id)
+        match &self.set {
+            Some(set) => set.contains(&id),
+            None => self.ids.contains(&id),
+        }
     }
 }
 
@@ -236,25 +257,43 @@ pub fn normalize(word: &str) -> String {
         return s;
     }
     let mut out = String::with_capacity(word.len());
-    for c in word.chars().flat_map(char::to_lowercase) {
+    for c in word.chars() {
         match c {
-            '’' | 'ʼ' | '`' | '‘' => out.push('\''),
-            '‐' | '‑' | '–' | '—' => out.push('-'),
-            'à' | 'á' | 'â' | 'ä' | 'ã' | 'å' => out.push('a'),
-            'ç' => out.push('c'),
-            'è' | 'é' | 'ê' | 'ë' => out.push('e'),
-            'ì' | 'í' | 'î' | 'ï' => out.push('i'),
-            'ñ' => out.push('n'),
-            'ò' | 'ó' | 'ô' | 'ö' | 'õ' => out.push('o'),
-            'ù' | 'ú' | 'û' | 'ü' => out.push('u'),
-            'ÿ' | 'ý' => out.push('y'),
-            'œ' => out.push_str("oe"),
-            'æ' => out.push_str("ae"),
-            '\u{0300}'..='\u{036F}' => {}
-            c => out.push(c),
+            // Latin-1 capitals (but the multiplication sign) lower-case to
+            // the code point 0x20 above; the rest of Latin-1 and general
+            // punctuation (’ – —) have no case: no Unicode table search for
+            // the characters French and English text is made of.
+            '\u{C0}'..='\u{DE}' if c != '\u{D7}' => {
+                fold(&mut out, char::from_u32(c as u32 + 0x20).unwrap_or(c))
+            }
+            '\0'..='\u{FF}' => fold(&mut out, c.to_ascii_lowercase()),
+            '\u{2000}'..='\u{206F}' => fold(&mut out, c),
+            _ => c.to_lowercase().for_each(|l| fold(&mut out, l)),
         }
     }
     out
+}
+
+/// Appends a lower-case character with accents removed and apostrophes and
+/// dashes folded (see [`normalize`]).
+#[inline]
+fn fold(out: &mut String, c: char) {
+    match c {
+        '’' | 'ʼ' | '`' | '‘' => out.push('\''),
+        '‐' | '‑' | '–' | '—' => out.push('-'),
+        'à' | 'á' | 'â' | 'ä' | 'ã' | 'å' => out.push('a'),
+        'ç' => out.push('c'),
+        'è' | 'é' | 'ê' | 'ë' => out.push('e'),
+        'ì' | 'í' | 'î' | 'ï' => out.push('i'),
+        'ñ' => out.push('n'),
+        'ò' | 'ó' | 'ô' | 'ö' | 'õ' => out.push('o'),
+        'ù' | 'ú' | 'û' | 'ü' => out.push('u'),
+        'ÿ' | 'ý' => out.push('y'),
+        'œ' => out.push_str("oe"),
+        'æ' => out.push_str("ae"),
+        '\u{0300}'..='\u{036F}' => {}
+        c => out.push(c),
+    }
 }
 
 #[cfg(test)]
@@ -271,5 +310,21 @@ mod tests {
         assert_eq!(normalize("``"), "''");
         // Decomposed accents (NFD input) are dropped too.
         assert_eq!(normalize("e\u{301}te\u{301}"), "ete");
+    }
+
+    /// The per-character fast paths give what full Unicode lower-casing
+    /// followed by the folding gives, for every character.
+    #[test]
+    fn fast_paths_agree_with_unicode_lowercasing() {
+        let reference = |c: char| {
+            let mut out = String::new();
+            c.to_lowercase().for_each(|l| fold(&mut out, l));
+            out
+        };
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            // A non-ASCII neighbour keeps `normalize` off its ASCII path.
+            let word: String = [c, 'é'].iter().collect();
+            assert_eq!(normalize(&word), reference(c) + "e", "U+{:04X}", c as u32);
+        }
     }
 }
