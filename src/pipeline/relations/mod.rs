@@ -252,19 +252,14 @@ pub fn extract(
         }
         if classifier_applies(lang, view) {
             if let Some(clf) = &models.classifier {
+                // Arguments come in the CoNLL04 span convention (a title
+                // such as "Mr." inside, "City , State" after "born in" as
+                // one place), see docs/relations.md.
                 for p in clf.predict(view) {
-                    // The CoNLL04 argument convention (a title such as
-                    // "President" is part of the mention), see docs/relations.md.
-                    let arg = |a: usize| {
-                        (
-                            view.args[a].entity,
-                            view.span_of(clf.convention.argument_tokens(view, a)),
-                        )
-                    };
                     cands.push(Cand {
                         kind: conll04::RELATION_TYPES[p.label].0,
-                        subject: arg(p.subject),
-                        object: Some(arg(p.object)),
+                        subject: p.subject,
+                        object: Some(p.object),
                         attributes: BTreeMap::new(),
                         evidence: view.span,
                         trigger: None,
