@@ -30,8 +30,10 @@ pub struct Args {
     /// Leave out CoNLL04 train.
     #[arg(long)]
     pub no_conll04: bool,
-    /// Feed each CoNLL04 train sentence this many times per epoch (its news conventions weigh more).
-    #[arg(long, default_value_t = 1)]
+    /// Feed each CoNLL04 train sentence this many times per epoch: its 922 sentences are the only news
+    /// text in the conventions the relations stage is scored in. 5 raised CoNLL04 dev from 81.82 to
+    /// 83.99 with every other dev set within 0.15 (docs/ner.md).
+    #[arg(long, default_value_t = 5)]
     pub conll04_repeat: usize,
     /// Do not use gazetteer membership features.
     #[arg(long)]

@@ -130,7 +130,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .enumerate()
             .map(|(n, ex)| harness.run(&pipeline, ex, n))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        convention = learn_convention(&runs);
+        convention = learn_convention(&runs, &examples);
         for (run, out) in runs.iter().zip(&mut found_pairs) {
             predicted_pairs(run, &convention, out);
         }
@@ -228,8 +228,12 @@ fn pairs_of<'p>(
 /// Learns the CoNLL04 argument conventions over the training runs: title
 /// words and final periods first, then the words that join two places
 /// (counted with the first two applied).
-fn learn_convention(runs: &[Run]) -> Convention {
+fn learn_convention(runs: &[Run], examples: &[Example]) -> Convention {
     let mut counts = ConventionCounts::default();
+    for ex in examples {
+        let relations: Vec<_> = ex.relations.iter().map(|r| (r.head, r.tail, r.label)).collect();
+        counts.count_gold_roles(&example_view(ex), &relations);
+    }
     for run in runs {
         for view in run.views() {
             counts.count_mentions(&view, |s, k| {

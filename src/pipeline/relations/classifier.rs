@@ -924,6 +924,45 @@ impl ConventionCounts {
         }
     }
 
+    /// Title words of the corpus's own person arguments, by relation
+    /// role, over a view of gold mentions and its gold relations
+    /// (subject, object, label): the first word of a longer argument is
+    /// inside, a capitalised word right before an argument outside. Only
+    /// the words the entities stage also leaves before a mention it finds
+    /// become rules (see [`ConventionCounts::learnt`]), so first names do
+    /// not. This counts every gold argument, also where the entities model
+    /// finds the title itself on the training sentences it has learnt.
+    pub fn count_gold_roles(&mut self, view: &SentenceView, relations: &[(usize, usize, usize)]) {
+        let capitalised = |i: usize| view.words[i].chars().next().is_some_and(char::is_uppercase);
+        for &(subject, object, label) in relations {
+            for (a, side) in [(subject, 0u8), (object, 1)] {
+                // Persons only: an organisation's `The`, `Russian` is part
+                // of its name, and the entities stage mostly finds it.
+                if view.args[a].kind != EntityType::PER {
+                    continue;
+                }
+                let t = &view.args[a].tokens;
+                let (word, inside) = if t.len() > 1 && capitalised(t.start) {
+                    (t.start, true)
+                } else if t.start > 0 && capitalised(t.start - 1) && view.arg_covering(t.start - 1).is_none()
+                {
+                    (t.start - 1, false)
+                } else {
+                    continue;
+                };
+                let c = self
+                    .role_prefixes
+                    .entry((label as u8, side, view.norm[word].to_string()))
+                    .or_default();
+                if inside {
+                    c.0 += 1;
+                } else {
+                    c.1 += 1;
+                }
+            }
+        }
+    }
+
     /// Second pass, with the conventions of the first learnt: the words
     /// before each `Place , Place` pair, counted once per pair.
     pub fn count_joins(
@@ -992,6 +1031,10 @@ impl ConventionCounts {
                 };
                 let kind = RELATION_TYPES[usize::from(*label)];
                 let kind = if *side == 0 { kind.1 } else { kind.2 };
+                if !self.prefixes.contains_key(&(kind, word.clone())) {
+                    // Never left before a found mention: no title word.
+                    return None;
+                }
                 let general = prefixes.binary_search(&(kind, word.clone())).is_ok();
                 (inside != general).then(|| (*label, *side, word.clone(), inside))
             })
@@ -1168,6 +1211,35 @@ mod tests {
         assert_eq!(convention.argument_tokens(&v, 3, Some((4, 1))), 9..11);
         assert_eq!(convention.argument_tokens(&v, 3, Some((4, 0))), 10..11);
         assert_eq!(convention.argument_tokens(&v, 3, Some((1, 0))), 10..11);
+    }
+
+    #[test]
+    fn role_titles_are_learnt_from_gold_arguments() {
+        use EntityType::*;
+        let mut counts = ConventionCounts::default();
+        // The entities stage leaves "President" out, and so does the corpus
+        // in general...
+        let found = view(&["Smith", "met", "President", "Lee"], &[(0, 1, PER), (3, 4, PER)]);
+        let general: &Gold = &[(0, 1, PER, &[]), (3, 4, PER, &[])];
+        for _ in 0..3 {
+            counts.count_mentions(&found, oracle(&found, general));
+        }
+        // ... but a Kill's victim has it inside, in the corpus's own
+        // arguments (whatever the entities model finds on them); a first
+        // name inside a killer's mention is no title word.
+        let gold = view(
+            &["John", "Smith", "killed", "President", "Lee"],
+            &[(0, 2, PER), (3, 5, PER)],
+        );
+        for _ in 0..3 {
+            counts.count_gold_roles(&gold, &[(0, 1, 4)]);
+        }
+        let convention = counts.learnt(2);
+        assert!(convention.prefixes.is_empty());
+        assert_eq!(
+            convention.role_prefixes,
+            vec![(4, 1, "president".to_string(), true)]
+        );
     }
 
     #[test]
