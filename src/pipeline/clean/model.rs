@@ -1,22 +1,39 @@
 //! Learned line classifier for the visible text of a whole page (one block
 //! per line, no markup): which lines are the article's main text.
 //!
-//! A logistic regression over named binary features of each line and its
-//! neighbours: length, sentence shape, punctuation, digits and capitals,
-//! repeated lines, position in the page, distance to the nearest body-like
-//! line, the phrase rules' verdict, the hand-tuned region heuristic's
-//! verdict, and the first, last and (for short lines) every word. It is
-//! trained by `newsflow train clean` on the pages of WCXB dev whose id is
-//! not a multiple of 5 (the held-out fifth scores it; see docs/clean.md)
-//! and shipped as `data/boilerplate/line-model.tsv.gz` (one `feature\tweight`
-//! line per feature, weights pruned and rounded).
+//! Three steps, all trained by `newsflow train clean` on the pages of WCXB
+//! dev whose id is not a multiple of 5 (the held-out fifth scores it; see
+//! docs/clean.md) and shipped as `data/boilerplate/line-model.tsv.gz` (one
+//! `feature\tweight` line per feature, weights pruned and rounded):
+//!
+//! 1. **Line pass**: a logistic regression over named binary features of
+//!    each line and its neighbours: length, sentence shape, punctuation,
+//!    digits and capitals, repeated lines, position in the page, distance
+//!    to the nearest body-like line, the phrase rules' verdict, the region
+//!    heuristic's verdict, and the first, last and (for short lines) every
+//!    word.
+//! 2. **Stacked pass**: a second logistic regression whose features are the
+//!    first pass's probabilities around the line (neighbours up to three
+//!    lines away, word-weighted means over windows of 2 to 25 lines, the
+//!    share of the page's content mass before the line, whether it lies in
+//!    the best-scoring contiguous block). A line's own features cannot tell
+//!    a short sentence inside the article from the same sentence in a
+//!    teaser list; its surroundings can. It is trained on cross-fitted
+//!    first-pass probabilities (each training page scored by a model that
+//!    did not see it), so it learns how far to trust them on unseen pages.
+//! 3. **Decoding**: main text is one or a few contiguous regions, so the
+//!    kept lines are chosen by a two-state Viterbi pass that maximises the
+//!    kept lines' word-weighted margin over the threshold minus a cost per
+//!    switch between kept and dropped runs; a lone odd line inside the
+//!    article or inside a menu follows its surroundings unless the evidence
+//!    for it outweighs the switch cost.
 //!
 //! The phrase rules stay hard evidence: a line they judge boilerplate
 //! (comment form, share bar, subscription prompt, ...) is removed whatever
 //! the model says; the model only decides the lines they leave alone.
 
 use super::patterns::Kind;
-use super::text::{ends_like_sentence, is_body_like, word_weight, Line};
+use super::text::{ends_like_sentence, is_body_like, word_weight, Line, Steps};
 use anyhow::{bail, Context};
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -29,20 +46,35 @@ use std::sync::OnceLock;
 /// founding example must come out exactly.
 pub const MIN_LINES: usize = 40;
 
+/// The position rules that run after the model's decisions. The model
+/// already learnt what the comment-tail and related-list rules guess from
+/// position (on the training pages dropping those two rules raised word F1
+/// from 0.795 to 0.803: forum threads and listings end up under a comment
+/// form or a "read also" marker), so only the header-label rule stays.
+pub const STEPS: Steps = Steps {
+    labels: true,
+    related: false,
+    comments: false,
+};
+
 /// The shipped model (empty until trained: the region heuristic is used then).
 static SHIPPED: &[u8] = include_bytes!("../../../data/boilerplate/line-model.tsv.gz");
 
-/// A logistic-regression line model: a weight per named feature.
+/// The line model: two weight tables (line pass and stacked pass) and the
+/// decoding parameters.
 #[derive(Debug, Clone, Default)]
 pub struct LineModel {
     weights: HashMap<String, f32>,
     bias: f32,
-    /// Probability at or above which a line is kept.
+    /// Stacked-pass weights (feature names start with `@`); empty: the
+    /// line pass's probabilities are decoded directly.
+    stack: HashMap<String, f32>,
+    stack_bias: f32,
+    /// Probability above which a line's words count for keeping it.
     pub threshold: f32,
-    /// How much of each line's probability comes from its two neighbours'
-    /// (0: none; 0.5: half, a quarter each), so one odd line inside the
-    /// article or inside a menu follows its surroundings.
-    pub smooth: f32,
+    /// Cost, in words, of each switch between a kept and a dropped run of
+    /// lines (0: every line decided on its own).
+    pub switch_cost: f32,
 }
 
 impl LineModel {
@@ -56,25 +88,41 @@ impl LineModel {
         .as_ref()
     }
 
-    pub fn new(weights: HashMap<String, f32>, bias: f32, threshold: f32, smooth: f32) -> Self {
+    /// A line-pass-only model (no stacked pass).
+    pub fn new(weights: HashMap<String, f32>, bias: f32, threshold: f32, switch_cost: f32) -> Self {
         Self {
             weights,
             bias,
             threshold,
-            smooth,
+            switch_cost,
+            ..Self::default()
         }
     }
 
+    /// Adds the stacked pass (names must start with `@`).
+    pub fn with_stack(mut self, stack: HashMap<String, f32>, stack_bias: f32) -> Self {
+        self.stack = stack;
+        self.stack_bias = stack_bias;
+        self
+    }
+
+    /// Number of features in both passes.
     pub fn len(&self) -> usize {
-        self.weights.len()
+        self.weights.len() + self.stack.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.weights.is_empty()
     }
 
-    /// Reads the gzipped TSV: `#bias\t<b>`, `#threshold\t<t>`, then
-    /// `feature\tweight` lines.
+    /// Whether the model has a stacked pass.
+    pub fn is_stacked(&self) -> bool {
+        !self.stack.is_empty()
+    }
+
+    /// Reads the gzipped TSV: `#bias`, `#bias2`, `#threshold`, `#switch`
+    /// header lines, then `feature\tweight` lines (stacked-pass features
+    /// start with `@`).
     pub fn from_gz(bytes: &[u8]) -> anyhow::Result<Self> {
         let mut text = String::new();
         flate2::read::GzDecoder::new(bytes)
@@ -96,8 +144,18 @@ impl LineModel {
                 .with_context(|| format!("line model line {}: bad weight {value:?}", n + 1))?;
             match name {
                 "#bias" => m.bias = v,
+                "#bias2" => m.stack_bias = v,
                 "#threshold" => m.threshold = v,
-                "#smooth" => m.smooth = v,
+                "#switch" => m.switch_cost = v,
+                _ if name.starts_with('#') => {
+                    bail!(
+                        "line model line {}: unknown header {name:?}: retrain with `newsflow train clean`",
+                        n + 1
+                    )
+                }
+                _ if name.starts_with('@') => {
+                    m.stack.insert(name.to_owned(), v);
+                }
                 _ => {
                     m.weights.insert(name.to_owned(), v);
                 }
@@ -108,11 +166,11 @@ impl LineModel {
 
     /// Writes the gzipped TSV, features sorted (so the bytes are reproducible).
     pub fn to_gz(&self) -> anyhow::Result<Vec<u8>> {
-        let mut names: Vec<(&String, &f32)> = self.weights.iter().collect();
+        let mut names: Vec<(&String, &f32)> = self.weights.iter().chain(&self.stack).collect();
         names.sort_by(|a, b| a.0.cmp(b.0));
         let mut text = format!(
-            "#bias\t{}\n#threshold\t{}\n#smooth\t{}\n",
-            self.bias, self.threshold, self.smooth
+            "#bias\t{}\n#bias2\t{}\n#threshold\t{}\n#switch\t{}\n",
+            self.bias, self.stack_bias, self.threshold, self.switch_cost
         );
         for (name, w) in names {
             text.push_str(&format!("{name}\t{w}\n"));
@@ -122,10 +180,90 @@ impl LineModel {
         Ok(gz.finish()?)
     }
 
-    /// Probability that a line with these features is main text.
+    /// Line-pass probability that a line with these features is main text.
     pub fn probability(&self, features: &[String]) -> f32 {
-        let z: f32 = self.bias + features.iter().filter_map(|f| self.weights.get(f)).sum::<f32>();
-        1.0 / (1.0 + (-z).exp())
+        sigmoid(self.bias + features.iter().filter_map(|f| self.weights.get(f)).sum::<f32>())
+    }
+
+    /// Stacked-pass probability.
+    pub fn stack_probability(&self, features: &[String]) -> f32 {
+        sigmoid(self.stack_bias + features.iter().filter_map(|f| self.stack.get(f)).sum::<f32>())
+    }
+
+    /// Final probabilities of the lines the rules left alone (`undecided`
+    /// indexes `lines`), before decoding.
+    pub fn scores(&self, lines: &[Line], region: &[bool], undecided: &[usize]) -> Vec<f32> {
+        let feats = page_features(lines, region);
+        let p1: Vec<f32> = undecided.iter().map(|&i| self.probability(&feats[i])).collect();
+        if !self.is_stacked() {
+            return p1;
+        }
+        stack_features(lines, region, undecided, &p1)
+            .iter()
+            .map(|f| self.stack_probability(f))
+            .collect()
+    }
+}
+
+fn sigmoid(z: f32) -> f32 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// Indices of the lines the rules left alone (the ones the model decides).
+pub fn undecided(lines: &[Line]) -> Vec<usize> {
+    (0..lines.len()).filter(|&i| lines[i].kind.is_none()).collect()
+}
+
+/// How much a line counts when decoding: its words (the metric is over
+/// words), plus one so that empty-ish lines still carry a little evidence.
+fn decode_weight(line: &Line) -> f32 {
+    word_weight(&line.norm) as f32 + 1.0
+}
+
+/// Two-state Viterbi over the undecided lines in order: maximises the sum
+/// over kept lines of `weight × (p − threshold)` minus `switch_cost` per
+/// change between keeping and dropping. Returns which lines are kept.
+pub fn decode(weights: &[f32], p: &[f32], threshold: f32, switch_cost: f32) -> Vec<bool> {
+    let n = p.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    // back[k][s]: the state at k-1 on the best path ending in state s at k.
+    let mut back = vec![[0u8; 2]; n];
+    let mut score = [0f32, weights[0] * (p[0] - threshold)];
+    for k in 1..n {
+        let gain = [0.0, weights[k] * (p[k] - threshold)];
+        let mut next = [0f32; 2];
+        for s in 0..2 {
+            let stay = score[s];
+            let switch = score[1 - s] - switch_cost;
+            if stay >= switch {
+                next[s] = stay + gain[s];
+                back[k][s] = s as u8;
+            } else {
+                next[s] = switch + gain[s];
+                back[k][s] = (1 - s) as u8;
+            }
+        }
+        score = next;
+    }
+    let mut keep = vec![false; n];
+    let mut s = usize::from(score[1] > score[0]);
+    for k in (0..n).rev() {
+        keep[k] = s == 1;
+        s = back[k][s] as usize;
+    }
+    keep
+}
+
+/// Marks the undecided lines that decoding drops as `LowContent`.
+pub fn apply_scores(lines: &mut [Line], undecided: &[usize], p: &[f32], threshold: f32, switch_cost: f32) {
+    let weights: Vec<f32> = undecided.iter().map(|&i| decode_weight(&lines[i])).collect();
+    let keep = decode(&weights, p, threshold, switch_cost);
+    for (&i, kept) in undecided.iter().zip(keep) {
+        if !kept {
+            lines[i].kind = Some(Kind::LowContent);
+        }
     }
 }
 
@@ -337,20 +475,170 @@ pub fn page_features(lines: &[Line], region: &[bool]) -> Vec<Vec<String>> {
     out
 }
 
-/// Decides the lines the rules left alone: `LowContent` when the model
-/// gives them less than its threshold.
-pub fn apply(model: &LineModel, lines: &mut [Line], region: &[bool]) {
-    let feats = page_features(lines, region);
-    let p: Vec<f32> = feats.iter().map(|f| model.probability(f)).collect();
-    let n = p.len();
-    for (i, line) in lines.iter_mut().enumerate() {
-        let prev = if i > 0 { p[i - 1] } else { p[i] };
-        let next = if i + 1 < n { p[i + 1] } else { p[i] };
-        let q = (1.0 - model.smooth) * p[i] + model.smooth * 0.5 * (prev + next);
-        if line.kind.is_none() && q < model.threshold {
-            line.kind = Some(Kind::LowContent);
+/// Tenths of a probability, 0..=9.
+fn tenth(p: f32) -> usize {
+    ((p * 10.0) as usize).min(9)
+}
+
+/// Fifths of a probability, 0..=4.
+fn fifth(p: f32) -> usize {
+    ((p * 5.0) as usize).min(4)
+}
+
+/// Features of the stacked pass for each undecided line (`undecided`
+/// indexes `lines`, `p1` is aligned with it): the first pass's
+/// probabilities around the line, over the sequence of undecided lines
+/// (lines the rules removed are left out of it).
+pub fn stack_features(lines: &[Line], region: &[bool], undecided: &[usize], p1: &[f32]) -> Vec<Vec<String>> {
+    let m = undecided.len();
+    let w: Vec<f32> = undecided.iter().map(|&i| decode_weight(&lines[i])).collect();
+    // Prefix sums of weight and weighted probability, for window means.
+    let mut cw = vec![0f32; m + 1];
+    let mut cwp = vec![0f32; m + 1];
+    for k in 0..m {
+        cw[k + 1] = cw[k] + w[k];
+        cwp[k + 1] = cwp[k] + w[k] * p1[k];
+    }
+    let window = |a: usize, b: usize| -> Option<f32> {
+        // Mean over [a, b), weighted; None when empty.
+        (b > a && cw[b] > cw[a]).then(|| (cwp[b] - cwp[a]) / (cw[b] - cw[a]))
+    };
+    let mass = cwp[m].max(1e-6);
+    let pmax = p1.iter().copied().fold(0f32, f32::max);
+    let positives = p1.iter().filter(|&&p| p >= 0.5).count();
+    // Best contiguous block of (weight × (p − 0.5)), plus blocks scoring at
+    // least 30 % of it.
+    let gains: Vec<f32> = (0..m).map(|k| w[k] * (p1[k] - 0.5)).collect();
+    let blocks = positive_blocks(&gains);
+    let best = blocks.iter().map(|b| b.0).fold(0f32, f32::max);
+    let mut in_best = vec![false; m];
+    let mut in_block = vec![false; m];
+    for &(score, a, b) in &blocks {
+        for k in a..=b {
+            in_block[k] = score >= 0.3 * best;
+            in_best[k] = in_best[k] || score >= best;
         }
     }
+    let first_best = in_best.iter().position(|&x| x);
+    let last_best = in_best.iter().rposition(|&x| x);
+    let pos_count = bucket(positives as f64, &[1.0, 2.0, 3.0, 6.0, 11.0, 21.0]);
+    let mut out = Vec::with_capacity(m);
+    for k in 0..m {
+        let p = p1[k];
+        let b = tenth(p);
+        let line = &lines[undecided[k]];
+        let wc = bucket(word_weight(&line.norm), &[2.0, 4.0, 7.0, 12.0, 25.0, 50.0]);
+        let mut f = Vec::with_capacity(32);
+        f.push("@bias".to_owned());
+        f.push(format!("@p={b}"));
+        f.push(format!("@p={b}&wc={wc}"));
+        f.push(format!("@p={}&region={}", fifth(p), region[undecided[k]]));
+        for off in [-3isize, -2, -1, 1, 2, 3] {
+            let j = k as isize + off;
+            if j < 0 || j >= m as isize {
+                f.push(format!("@o{off}=edge"));
+            } else {
+                f.push(format!("@o{off}={}", fifth(p1[j as usize])));
+            }
+        }
+        let prev = if k > 0 { p1[k - 1] } else { 0.0 };
+        let next = p1.get(k + 1).copied().unwrap_or(0.0);
+        f.push(format!("@o-1={}&o1={}", fifth(prev), fifth(next)));
+        f.push(format!("@o-1={}&p={}&o1={}", fifth(prev), fifth(p), fifth(next)));
+        f.push(format!(
+            "@p={}&sent={}&wc={wc}",
+            fifth(p),
+            ends_like_sentence(&line.clean)
+        ));
+        // Lines the rules removed between this line and its undecided
+        // neighbours: a share bar or a comment form is often a boundary.
+        let gap_before = if k > 0 {
+            undecided[k] - undecided[k - 1] - 1
+        } else {
+            0
+        };
+        let gap_after = if k + 1 < m {
+            undecided[k + 1] - undecided[k] - 1
+        } else {
+            0
+        };
+        f.push(format!("@gapb={}&p={}", gap_before.min(3), fifth(p)));
+        f.push(format!("@gapa={}&p={}", gap_after.min(3), fifth(p)));
+        for r in [2usize, 5, 10, 25] {
+            let a = k.saturating_sub(r);
+            let e = (k + r + 1).min(m);
+            if let Some(v) = window(a, e) {
+                f.push(format!("@m{r}={}", tenth(v)));
+            }
+            match window(a, k) {
+                Some(v) => f.push(format!("@b{r}={}", fifth(v))),
+                None => f.push(format!("@b{r}=edge")),
+            }
+            match window(k + 1, e) {
+                Some(v) => f.push(format!("@a{r}={}", fifth(v))),
+                None => f.push(format!("@a{r}=edge")),
+            }
+        }
+        let before = cwp[k] / mass;
+        f.push(format!("@cum={}", tenth(before)));
+        f.push(format!("@cum={}&p={}", fifth(before), fifth(p)));
+        let where_best = match (first_best, last_best) {
+            (Some(a), _) if k < a => {
+                format!("before{}", bucket((a - k) as f64, &[2.0, 3.0, 5.0, 10.0, 20.0]))
+            }
+            (_, Some(z)) if k > z => {
+                format!("after{}", bucket((k - z) as f64, &[2.0, 3.0, 5.0, 10.0, 20.0]))
+            }
+            (Some(_), Some(_)) => "in".to_owned(),
+            _ => "none".to_owned(),
+        };
+        f.push(format!("@best={where_best}"));
+        f.push(format!("@best={where_best}&p={}", fifth(p)));
+        f.push(format!("@block={}&p={}", in_block[k], fifth(p)));
+        f.push(format!("@rel={}", tenth(if pmax > 0.0 { p / pmax } else { 0.0 })));
+        f.push(format!("@pmax={}", tenth(pmax)));
+        f.push(format!("@npos={pos_count}"));
+        f.push(format!("@pos={}", (k * 10) / m.max(1)));
+        out.push(f);
+    }
+    out
+}
+
+/// Maximal positive-scoring contiguous blocks (Kadane with restarts):
+/// `(score, first, last)`.
+fn positive_blocks(gains: &[f32]) -> Vec<(f32, usize, usize)> {
+    let mut blocks = Vec::new();
+    let mut sum = 0f32;
+    let mut start = 0;
+    let mut best = 0f32;
+    let mut end = 0;
+    for (i, &g) in gains.iter().enumerate() {
+        if sum <= 0.0 {
+            if best > 0.0 {
+                blocks.push((best, start, end));
+            }
+            sum = 0.0;
+            start = i;
+            best = 0.0;
+        }
+        sum += g;
+        if sum > best {
+            best = sum;
+            end = i;
+        }
+    }
+    if best > 0.0 {
+        blocks.push((best, start, end));
+    }
+    blocks
+}
+
+/// Decides the lines the rules left alone: `LowContent` unless decoding
+/// keeps them.
+pub fn apply(model: &LineModel, lines: &mut [Line], region: &[bool]) {
+    let undecided = undecided(lines);
+    let p = model.scores(lines, region, &undecided);
+    apply_scores(lines, &undecided, &p, model.threshold, model.switch_cost);
 }
 
 #[cfg(test)]
@@ -362,13 +650,54 @@ mod tests {
         let mut w = HashMap::new();
         w.insert("wc=3".to_owned(), 0.25f32);
         w.insert("ws=home".to_owned(), -1.5f32);
-        let m = LineModel::new(w, -0.5, 0.45, 0.25);
+        let mut s = HashMap::new();
+        s.insert("@p=3".to_owned(), 0.75f32);
+        let m = LineModel::new(w, -0.5, 0.45, 2.5).with_stack(s, 0.125);
         let back = LineModel::from_gz(&m.to_gz().unwrap()).unwrap();
-        assert_eq!(back.len(), 2);
+        assert_eq!(back.len(), 3);
+        assert!(back.is_stacked());
         assert_eq!(back.threshold, 0.45);
-        assert_eq!(back.smooth, 0.25);
+        assert_eq!(back.switch_cost, 2.5);
+        assert!((back.stack_probability(&["@p=3".to_owned()]) - sigmoid(0.875)).abs() < 1e-6);
         let p = back.probability(&["wc=3".to_owned(), "unknown".to_owned()]);
         assert!((p - 1.0 / (1.0 + (0.25f32).exp())).abs() < 1e-6);
+    }
+
+    #[test]
+    fn decoding_follows_the_region_unless_the_evidence_is_strong() {
+        let w = [10.0, 10.0, 2.0, 10.0, 10.0, 30.0];
+        let p = [0.9, 0.9, 0.2, 0.9, 0.9, 0.1];
+        // Without a switch cost every line stands alone.
+        assert_eq!(
+            decode(&w, &p, 0.5, 0.0),
+            vec![true, true, false, true, true, false]
+        );
+        // A short weak line inside the article follows it (two switches
+        // would cost 10, dropping it gains 0.6), but a long line the model
+        // is sure about does not (dropping it gains 12 > 5) ...
+        assert_eq!(
+            decode(&w, &p, 0.5, 5.0),
+            vec![true, true, true, true, true, false]
+        );
+        // ... unless switching costs even more than that.
+        assert_eq!(decode(&w, &p, 0.5, 20.0), vec![true; 6]);
+        assert!(decode(&[], &[], 0.5, 1.0).is_empty());
+    }
+
+    #[test]
+    fn stacked_features_cover_every_undecided_line() {
+        let mut lines = crate::pipeline::clean::text::split_lines(
+            "Home\nNews\nThe minister announced a visit to Brussels on Monday.\nShare on Facebook\nMore details follow.",
+        );
+        lines[3].kind = Some(Kind::Share);
+        let region = vec![false, false, true, true, true];
+        let undecided = undecided(&lines);
+        assert_eq!(undecided, vec![0, 1, 2, 4]);
+        let f = stack_features(&lines, &region, &undecided, &[0.1, 0.2, 0.9, 0.6]);
+        assert_eq!(f.len(), 4);
+        assert!(f[2].contains(&"@best=in".to_owned()), "{:?}", f[2]);
+        assert!(f[0].contains(&"@o-1=edge".to_owned()));
+        assert!(f.iter().all(|l| l.iter().all(|n| n.starts_with('@'))));
     }
 
     #[test]

@@ -148,24 +148,69 @@ pub fn classify_lines_with(
     if mode == Mode::Page {
         let region = region_keep(lines);
         match model {
-            Some(m) if lines.len() >= model::MIN_LINES => model::apply(m, lines, &region),
-            _ => {
-                for (line, kept) in lines.iter_mut().zip(region) {
-                    if !kept && line.kind.is_none() {
-                        line.kind = Some(Kind::LowContent);
-                    }
-                }
+            Some(m) if lines.len() >= model::MIN_LINES => {
+                model::apply(m, lines, &region);
+                return finish_with(lines, mode, take_title, model::STEPS);
             }
+            _ => drop_outside_region(lines, &region),
         }
     }
+    finish(lines, mode, take_title)
+}
+
+/// Marks the unjudged lines outside the region heuristic's main text as
+/// `low_content` (the whole decision when no line model applies).
+pub fn drop_outside_region(lines: &mut [Line], region: &[bool]) {
+    for (line, &kept) in lines.iter_mut().zip(region) {
+        if !kept && line.kind.is_none() {
+            line.kind = Some(Kind::LowContent);
+        }
+    }
+}
+
+/// The steps after the per-line decisions: the title apart, header labels,
+/// related lists and the comment tail, then the body. Public so that
+/// `newsflow train clean` scores candidate decisions exactly as
+/// [`classify_lines_with`] would.
+pub fn finish(lines: &mut [Line], mode: Mode, take_title: bool) -> Classified {
+    finish_with(lines, mode, take_title, Steps::ALL)
+}
+
+/// Which position rules [`finish_with`] runs after the per-line decisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Steps {
+    /// Short lines right after the title are category labels.
+    pub labels: bool,
+    /// Short lines after a "read also" marker are the related list.
+    pub related: bool,
+    /// Everything after a comment form that follows the body is comments.
+    pub comments: bool,
+}
+
+impl Steps {
+    pub const ALL: Steps = Steps {
+        labels: true,
+        related: true,
+        comments: true,
+    };
+}
+
+/// [`finish`] with a choice of position rules.
+pub fn finish_with(lines: &mut [Line], mode: Mode, take_title: bool, steps: Steps) -> Classified {
     let title_idx = if take_title { find_title(lines, mode) } else { None };
     let title = title_idx.map(|i| lines[i].clean.clone());
     if let Some(i) = title_idx {
         lines[i].kind = None;
-        header_labels(lines, i + 1);
+        if steps.labels {
+            header_labels(lines, i + 1);
+        }
     }
-    related_lists(lines);
-    comment_tail(lines);
+    if steps.related {
+        related_lists(lines);
+    }
+    if steps.comments {
+        comment_tail(lines);
+    }
     assemble(lines, title_idx, title)
 }
 
