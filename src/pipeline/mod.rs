@@ -134,7 +134,7 @@ impl Pipeline {
             // `text` wins when both are given (the scraper already chose the text).
             let input = match (&article.text, &article.html) {
                 (Some(text), _) if !text.trim().is_empty() => clean::clean_text(text),
-                (_, Some(html)) => clean::clean_html(html),
+                (_, Some(html)) => clean::clean_html_with_url(html, article.url.as_deref()),
                 (Some(text), None) => clean::clean_text(text),
                 (None, None) => {
                     return Err(PipelineError::Stage {

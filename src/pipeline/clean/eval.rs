@@ -39,7 +39,7 @@ pub fn words(text: &str) -> Vec<String> {
 
 /// Combining marks (Devanagari vowel signs, Arabic harakat, ...) belong to
 /// the word they modify; `char::is_alphanumeric` does not cover them.
-fn is_mark(c: char) -> bool {
+pub(crate) fn is_mark(c: char) -> bool {
     matches!(c as u32,
         0x0300..=0x036F | 0x0483..=0x0489 | 0x0591..=0x05BD | 0x0610..=0x061A | 0x064B..=0x065F
         | 0x0670 | 0x06D6..=0x06DC | 0x0900..=0x0903 | 0x093A..=0x094F | 0x0951..=0x0957

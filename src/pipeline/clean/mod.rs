@@ -81,37 +81,13 @@ pub fn clean_text_with_model(input: &str, line_model: Option<&model::LineModel>)
 
 /// Cleans an HTML page: main content, metadata, then the line rules.
 pub fn clean_html(input: &str) -> Cleaned {
-    let page = html::extract(input);
-    if let Some((visible, boilerplate)) = page.judged {
-        // A fallback path: the line rules already ran over the whole
-        // visible text (offsets index it).
-        return Cleaned {
-            text: page.text,
-            title: page.title,
-            boilerplate,
-            metadata: page.metadata,
-            extracted: Some(visible),
-        };
-    }
-    let mut lines = text::split_lines(&page.text);
-    // The extractor often repeats the headline as the first line; it is the
-    // title, not body (and not boilerplate either).
-    let mut first = 0;
-    if let (Some(t), Some(l)) = (page.title.as_deref(), lines.first()) {
-        if normalize_words(t, false) == l.norm {
-            first = 1;
-        }
-    }
-    let c = text::classify_lines(&mut lines[first..], text::Mode::Article, false);
-    Cleaned {
-        text: c.body,
-        title: page
-            .title
-            .or_else(|| (first == 1).then(|| lines[0].clean.clone())),
-        boilerplate: c.boilerplate,
-        metadata: page.metadata,
-        extracted: Some(page.text),
-    }
+    html::clean(input, None)
+}
+
+/// [`clean_html`] for a page whose URL is known (the extractor picks its
+/// profile partly by URL; without one it uses the page's canonical URL).
+pub fn clean_html_with_url(input: &str, url: Option<&str>) -> Cleaned {
+    html::clean(input, url)
 }
 
 /// Normalises text without boilerplate judgement: hygiene on every line,
