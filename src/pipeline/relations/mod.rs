@@ -477,8 +477,8 @@ fn from_match(
     out: &mut Vec<Cand>,
 ) {
     let arg = |a: usize| (view.args[a].entity, view.args[a].span);
-    let Some(s) = m.b.s else { return };
-    let trigger = m.b.trigger.map(|(a, b)| view.span_of(a..b));
+    let Some(s) = m.b.s() else { return };
+    let trigger = m.b.trigger().map(|(a, b)| view.span_of(a..b));
     let extractor = format!("pattern:{}", def.name);
     if def.kind == "holds_office" {
         let chain = m.b.titles();
@@ -513,7 +513,7 @@ fn from_match(
         }
         return;
     }
-    let Some(o) = m.b.o else { return };
+    let Some(o) = m.b.o() else { return };
     let mut attributes: BTreeMap<String, String> = def
         .attrs
         .iter()
@@ -532,7 +532,7 @@ fn from_match(
             attributes.insert("channel".to_string(), "phone".to_string());
         }
     }
-    if let Some((a, b)) = m.b.date {
+    if let Some((a, b)) = m.b.date() {
         // Without the preposition: "en novembre 2021" → "novembre 2021".
         let a = if matches!(&*view.norm[a], "en" | "le" | "on" | "in" | "du" | "au") {
             a + 1

@@ -280,7 +280,7 @@ pub fn find_titles_in(ctx: &Ctx, lang: &str) -> Vec<TitleMatch> {
                             end: m.end,
                             office: d.office,
                             portfolio: d.portfolio,
-                            of: m.b.c,
+                            of: m.b.c(),
                             former: false,
                         });
                     }

@@ -520,26 +520,68 @@ fn parse_types(spec: &str, src: &str) -> TypeSpec {
 
 /// What a match binds: argument mentions (indices into the view's `args`),
 /// titles (indices into the sentence's titles), the trigger and the date.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+///
+/// Kept small (40 bytes, u32 token and mention indices with [`NONE`] for
+/// unset): the matcher passes a copy down every recursive step, and with
+/// `Option<usize>` fields the copies were a visible part of its time.
+/// Sentences of 2^32 tokens or more are far beyond any input newsflow
+/// accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bindings {
-    pub s: Option<usize>,
-    pub o: Option<usize>,
-    pub c: Option<usize>,
+    /// Slots s, o, c.
+    args: [u32; 3],
+    trigger: (u32, u32),
+    date: (u32, u32),
     pub titles: [u16; 4],
     pub ntitles: u8,
-    pub trigger: Option<(usize, usize)>,
-    pub date: Option<(usize, usize)>,
+}
+
+impl Default for Bindings {
+    fn default() -> Self {
+        Bindings {
+            args: [NONE; 3],
+            trigger: (NONE, NONE),
+            date: (NONE, NONE),
+            titles: [0; 4],
+            ntitles: 0,
+        }
+    }
 }
 
 impl Bindings {
     pub fn titles(&self) -> &[u16] {
         &self.titles[..self.ntitles as usize]
     }
+    fn slot(&self, k: usize) -> Option<usize> {
+        (self.args[k] != NONE).then_some(self.args[k] as usize)
+    }
+    /// The mention bound to slot s.
+    pub fn s(&self) -> Option<usize> {
+        self.slot(0)
+    }
+    /// The mention bound to slot o.
+    pub fn o(&self) -> Option<usize> {
+        self.slot(1)
+    }
+    /// The mention bound to slot c.
+    pub fn c(&self) -> Option<usize> {
+        self.slot(2)
+    }
+    /// Token range of the trigger words (first to last), if any.
+    pub fn trigger(&self) -> Option<(usize, usize)> {
+        (self.trigger.0 != NONE).then_some((self.trigger.0 as usize, self.trigger.1 as usize))
+    }
+    /// Token range of the date expression, if any.
+    pub fn date(&self) -> Option<(usize, usize)> {
+        (self.date.0 != NONE).then_some((self.date.0 as usize, self.date.1 as usize))
+    }
     fn set_trigger(&mut self, i: usize) {
-        self.trigger = Some(match self.trigger {
-            Some((a, b)) => (a.min(i), b.max(i + 1)),
-            None => (i, i + 1),
-        });
+        let i = i as u32;
+        self.trigger = if self.trigger.0 == NONE {
+            (i, i + 1)
+        } else {
+            (self.trigger.0.min(i), self.trigger.1.max(i + 1))
+        };
     }
 }
 
@@ -719,9 +761,9 @@ impl Ctx<'_, '_> {
                 }
                 let mut b = b;
                 match slot {
-                    Slot::S => b.s = Some(a),
-                    Slot::O => b.o = Some(a),
-                    Slot::C => b.c = Some(a),
+                    Slot::S => b.args[0] = a as u32,
+                    Slot::O => b.args[1] = a as u32,
+                    Slot::C => b.args[2] = a as u32,
                 }
                 self.go(tail, rest, arg.tokens.end, b)
             }
@@ -772,7 +814,7 @@ impl Ctx<'_, '_> {
             Elem::Date => {
                 let end = date_at(view, pos)?;
                 let mut b = b;
-                b.date = Some((pos, end));
+                b.date = (pos as u32, end as u32);
                 self.go(tail, rest, end, b)
             }
             Elem::Gap(n) => {
@@ -959,8 +1001,8 @@ pub(crate) mod tests {
         let pat =
             compile("{s:PER} ( s' | se ) est|sont ..1 !entretenu ( par !@phone )? avec @det? {o:PER|ORG}");
         let m = ctx.match_at(&pat, 0).expect("match with the honorific skipped");
-        assert_eq!((m.b.s, m.b.o, m.end), (Some(0), Some(1), 9));
-        assert_eq!(m.b.trigger, Some((4, 7)));
+        assert_eq!((m.b.s(), m.b.o(), m.end), (Some(0), Some(1), 9));
+        assert_eq!(m.b.trigger(), Some((4, 7)));
         // Types are enforced.
         let pat = compile("{s:PER} ..6 avec {o:LOC}");
         assert!(ctx.match_at(&pat, 0).is_none());

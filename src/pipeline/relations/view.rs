@@ -38,8 +38,9 @@ pub struct SentenceView<'a> {
     pub words: Vec<&'a str>,
     /// Normalised tokens: lower case, accents removed, typographic
     /// apostrophes and quotes folded (see [`normalize`]); borrowed from the
-    /// surface when it already is in that form (most words: no allocation).
-    pub norm: Vec<Cow<'a, str>>,
+    /// surface when it already is in that form, stored inline otherwise
+    /// (no allocation per word, see [`Norm`]).
+    pub norm: Vec<Norm<'a>>,
     /// FNV-1a hash of each normalised token ([`word_id`]): patterns,
     /// lexicons and the classifier compare these integers, not strings.
     pub ids: Vec<u64>,
@@ -58,7 +59,10 @@ impl<'a> SentenceView<'a> {
     /// A view of these tokens (surface forms and code point spans) and
     /// mentions; normalises and hashes each token once.
     pub fn new(span: Span, words: Vec<&'a str>, spans: Vec<Span>, args: Vec<Arg>) -> SentenceView<'a> {
-        let norm: Vec<Cow<'a, str>> = words.iter().map(|&w| normalize_cow(w)).collect();
+        // One scratch buffer for the words that need normalising; the
+        // result is copied inline into their `Norm` (no allocation per word).
+        let mut scratch = String::new();
+        let norm: Vec<Norm<'a>> = words.iter().map(|&w| Norm::of(w, &mut scratch)).collect();
         let ids = norm.iter().map(|w| word_id(w)).collect();
         SentenceView {
             span,
@@ -233,13 +237,121 @@ pub fn spaced_spans<S: AsRef<str>>(words: &[S]) -> (Vec<Span>, usize) {
 /// [`normalize`], borrowing the word when it is already normal (ASCII
 /// without upper case or backquote).
 pub fn normalize_cow(word: &str) -> Cow<'_, str> {
-    if word
-        .bytes()
-        .all(|b| b.is_ascii() && !b.is_ascii_uppercase() && b != b'`')
-    {
+    if is_normal(word) {
         Cow::Borrowed(word)
     } else {
         Cow::Owned(normalize(word))
+    }
+}
+
+/// Is the word already in [`normalize`]d form (ASCII without upper case or
+/// backquote)? Most words of a text are.
+#[inline]
+fn is_normal(word: &str) -> bool {
+    word.bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase() && b != b'`')
+}
+
+/// Bytes a [`Norm`] holds inline: 22 keeps it as small as a `Cow<str>`
+/// (24 bytes) and covers nearly every word.
+const INLINE: usize = 22;
+
+/// A normalised word ([`normalize`]) of a [`SentenceView`]: the surface
+/// itself when it already is normal, else the normalised form inline (up
+/// to [`INLINE`] bytes) or, for longer words, on the heap. Building a view
+/// was dominated by one allocation per capitalised or accented word with a
+/// `Cow<str>`; this type dereferences to `str` just the same.
+#[derive(Clone)]
+pub enum Norm<'a> {
+    Borrowed(&'a str),
+    /// `buf[..len]` is valid UTF-8 (copied from a `str`).
+    Inline {
+        len: u8,
+        buf: [u8; INLINE],
+    },
+    Heap(Box<str>),
+}
+
+impl<'a> Norm<'a> {
+    /// The normalised form of `word`, normalising through `scratch` (a
+    /// buffer reused across words) when needed.
+    pub fn of(word: &'a str, scratch: &mut String) -> Norm<'a> {
+        if is_normal(word) {
+            return Norm::Borrowed(word);
+        }
+        scratch.clear();
+        normalize_into(word, scratch);
+        Norm::from_str(scratch)
+    }
+
+    fn from_str(s: &str) -> Norm<'static> {
+        if s.len() <= INLINE {
+            let mut buf = [0u8; INLINE];
+            buf[..s.len()].copy_from_slice(s.as_bytes());
+            Norm::Inline {
+                len: s.len() as u8,
+                buf,
+            }
+        } else {
+            Norm::Heap(s.into())
+        }
+    }
+}
+
+impl std::ops::Deref for Norm<'_> {
+    type Target = str;
+    #[inline]
+    fn deref(&self) -> &str {
+        match self {
+            Norm::Borrowed(s) => s,
+            // SAFETY: `Norm::from_str` copies the first `len` bytes from a
+            // `&str`, so they are valid UTF-8; the fields are never
+            // written elsewhere.
+            Norm::Inline { len, buf } => unsafe { std::str::from_utf8_unchecked(&buf[..*len as usize]) },
+            Norm::Heap(s) => s,
+        }
+    }
+}
+
+impl AsRef<str> for Norm<'_> {
+    fn as_ref(&self) -> &str {
+        self
+    }
+}
+
+impl std::borrow::Borrow<str> for Norm<'_> {
+    fn borrow(&self) -> &str {
+        self
+    }
+}
+
+impl std::fmt::Debug for Norm<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl std::fmt::Display for Norm<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl PartialEq for Norm<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl PartialEq<str> for Norm<'_> {
+    fn eq(&self, other: &str) -> bool {
+        &**self == other
+    }
+}
+
+impl PartialEq<&str> for Norm<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        &**self == *other
     }
 }
 
@@ -249,29 +361,32 @@ pub fn normalize_cow(word: &str) -> Cow<'_, str> {
 /// Patterns and lexicons are written in this form, so they match "Etats"
 /// and "États", "l'UE" and "l’UE" alike.
 pub fn normalize(word: &str) -> String {
-    if word.is_ascii() {
-        let mut s = word.to_ascii_lowercase();
-        if s.contains('`') {
-            s = s.replace('`', "'");
-        }
-        return s;
-    }
     let mut out = String::with_capacity(word.len());
+    normalize_into(word, &mut out);
+    out
+}
+
+/// [`normalize`], appending to `out`.
+pub fn normalize_into(word: &str, out: &mut String) {
+    if word.is_ascii() {
+        out.extend(word.bytes().map(|b| match b {
+            b'`' => '\'',
+            b => char::from(b.to_ascii_lowercase()),
+        }));
+        return;
+    }
     for c in word.chars() {
         match c {
             // Latin-1 capitals (but the multiplication sign) lower-case to
             // the code point 0x20 above; the rest of Latin-1 and general
             // punctuation (’ – —) have no case: no Unicode table search for
             // the characters French and English text is made of.
-            '\u{C0}'..='\u{DE}' if c != '\u{D7}' => {
-                fold(&mut out, char::from_u32(c as u32 + 0x20).unwrap_or(c))
-            }
-            '\0'..='\u{FF}' => fold(&mut out, c.to_ascii_lowercase()),
-            '\u{2000}'..='\u{206F}' => fold(&mut out, c),
-            _ => c.to_lowercase().for_each(|l| fold(&mut out, l)),
+            '\u{C0}'..='\u{DE}' if c != '\u{D7}' => fold(out, char::from_u32(c as u32 + 0x20).unwrap_or(c)),
+            '\0'..='\u{FF}' => fold(out, c.to_ascii_lowercase()),
+            '\u{2000}'..='\u{206F}' => fold(out, c),
+            _ => c.to_lowercase().for_each(|l| fold(out, l)),
         }
     }
-    out
 }
 
 /// Appends a lower-case character with accents removed and apostrophes and
@@ -310,6 +425,46 @@ mod tests {
         assert_eq!(normalize("``"), "''");
         // Decomposed accents (NFD input) are dropped too.
         assert_eq!(normalize("e\u{301}te\u{301}"), "ete");
+    }
+
+    /// A view's normalised words are the same strings [`normalize`] gives,
+    /// whichever way they are stored.
+    #[test]
+    fn norm_storage_matches_normalize() {
+        let words = [
+            "plain",
+            "Capital",
+            "ÉTATS-UNIS",
+            "l’",
+            "Anticonstitutionnellement",
+            "Überschallgeschwindigkeitsflugzeug",
+        ];
+        let mut scratch = String::new();
+        for w in words {
+            let n = Norm::of(w, &mut scratch);
+            assert_eq!(&*n, normalize(w), "{w}");
+            let stored = match n {
+                Norm::Borrowed(_) => "borrowed",
+                Norm::Inline { .. } => "inline",
+                Norm::Heap(_) => "heap",
+            };
+            let expected = if is_normal(w) {
+                "borrowed"
+            } else if normalize(w).len() <= INLINE {
+                "inline"
+            } else {
+                "heap"
+            };
+            assert_eq!(stored, expected, "{w}");
+        }
+        let v = SentenceView::new(
+            Span::new(0, 9),
+            vec!["Le", "Téléphone"],
+            vec![Span::new(0, 2); 2],
+            vec![],
+        );
+        assert_eq!(v.norm_text(0..2), "le telephone");
+        assert_eq!(v.ids[1], word_id("telephone"));
     }
 
     /// The per-character fast paths give what full Unicode lower-casing
