@@ -469,6 +469,19 @@ pub fn page_features(lines: &[Line], region: &[bool]) -> Vec<Vec<String>> {
             if !words.is_empty() {
                 feats.push(format!("line={}", words.join(" ")));
             }
+        } else {
+            // The vocabulary of longer lines (comments, teasers, legal
+            // notices), up to 30 distinct words.
+            let mut seen_words: Vec<&str> = Vec::with_capacity(30);
+            for w in &words {
+                if seen_words.len() == 30 {
+                    break;
+                }
+                if !seen_words.contains(w) {
+                    seen_words.push(w);
+                    feats.push(format!("wa={w}"));
+                }
+            }
         }
         out.push(feats);
     }
