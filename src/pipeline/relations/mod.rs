@@ -27,6 +27,7 @@ use crate::pipeline::tokens::Document;
 use classifier::PairClassifier;
 use offices::TitleMatch;
 use patterns::{Compiled, Ctx, Match, PatternDef};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 use view::{Arg, IdBuild, LazyIds, SentenceView};
@@ -67,6 +68,8 @@ impl RelationModels {
 /// start (one bit per pattern, hence at most 128 patterns per language).
 struct PatternSet {
     pats: Vec<Compiled>,
+    /// Per pattern, its `extractor` value (`pattern:<name>`), formatted once.
+    extractors: Vec<String>,
     /// Word id -> (pattern, anchor) pairs it satisfies.
     anchors: HashMap<u64, Vec<(u8, u8)>, IdBuild>,
     /// Per pattern, the bits of all its anchors.
@@ -97,6 +100,7 @@ impl PatternSet {
             "more than 128 patterns for one language: widen the start masks"
         );
         let mut set = PatternSet {
+            extractors: pats.iter().map(|p| format!("pattern:{}", p.def.name)).collect(),
             pats: Vec::new(),
             anchors: HashMap::default(),
             all_anchors: Vec::new(),
@@ -219,6 +223,7 @@ pub fn extract(
     let set = compiled(lang);
     let mut cands: Vec<Cand> = Vec::new();
     let mut starts: Vec<u128> = Vec::new();
+    let mut marks: Vec<u8> = Vec::new();
     for view in &views {
         let persons = view.args.iter().filter(|a| a.kind == EntityType::PER).count();
         if view.args.len() < 2 && persons == 0 {
@@ -238,17 +243,22 @@ pub fn extract(
         }
         if todo != 0 {
             set.starts(&ctx, &titles, &mut starts);
+            modality_marks(view, &mut marks);
         }
         while todo != 0 {
             let p = todo.trailing_zeros() as usize;
             todo &= todo - 1;
             let pat = &set.pats[p];
             let bit = 1u128 << p;
-            ctx.find_each(
-                pat,
-                |i| starts[i] & bit != 0,
-                |m| from_match(text, view, &titles, &pat.def, &m, &mut cands),
-            );
+            let found = Found {
+                text,
+                view,
+                titles: &titles,
+                def: &pat.def,
+                extractor: &set.extractors[p],
+                marks: &marks,
+            };
+            ctx.find_each(pat, |i| starts[i] & bit != 0, |m| found.add(&m, &mut cands));
         }
         if classifier_applies(lang, view) {
             if let Some(clf) = &models.classifier {
@@ -264,7 +274,7 @@ pub fn extract(
                         evidence: view.span,
                         trigger: None,
                         confidence: p.probability,
-                        extractor: "classifier".into(),
+                        extractor: Cow::Borrowed("classifier"),
                     });
                 }
             }
@@ -321,7 +331,8 @@ struct Cand {
     evidence: Span,
     trigger: Option<Span>,
     confidence: f32,
-    extractor: String,
+    /// Borrowed from the pattern set until an inference is appended.
+    extractor: Cow<'static, str>,
 }
 
 /// Words that set a relation's modality, strongest first.
@@ -433,23 +444,50 @@ const REPORTED: &[&str] = &[
 /// modality).
 const EVENT_KINDS: &[&str] = &["visit", "meeting", "communication", "cooperation"];
 
-fn modality(view: &SentenceView, m: &Match, kind: &str) -> &'static str {
-    static DENIED_IDS: LazyIds = LazyIds::new(DENIED);
-    static SIGNED_IDS: LazyIds = LazyIds::new(SIGNED);
-    static AGREED_IDS: LazyIds = LazyIds::new(AGREED);
-    static INTENDED_IDS: LazyIds = LazyIds::new(INTENDED);
-    static REPORTED_IDS: LazyIds = LazyIds::new(REPORTED);
-    let words = &view.ids[m.start..m.end];
-    let has = |list: &LazyIds| words.iter().any(|&w| list.contains(w));
-    if has(&DENIED_IDS) {
+/// Bits of [`modality_marks`]: which modality list a word is on.
+const M_DENIED: u8 = 1;
+const M_SIGNED: u8 = 2;
+const M_AGREED: u8 = 4;
+const M_INTENDED: u8 = 8;
+const M_REPORTED: u8 = 16;
+
+/// Per token of the view, the modality lists its word is on (`M_*` bits):
+/// one table lookup per token and sentence, instead of one per list, word
+/// and match.
+fn modality_marks(view: &SentenceView, out: &mut Vec<u8>) {
+    static TABLE: OnceLock<HashMap<u64, u8, IdBuild>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut t: HashMap<u64, u8, IdBuild> = HashMap::default();
+        for (list, bit) in [
+            (DENIED, M_DENIED),
+            (SIGNED, M_SIGNED),
+            (AGREED, M_AGREED),
+            (INTENDED, M_INTENDED),
+            (REPORTED, M_REPORTED),
+        ] {
+            for w in list {
+                *t.entry(view::word_id(w)).or_default() |= bit;
+            }
+        }
+        t
+    });
+    out.clear();
+    out.extend(view.ids.iter().map(|w| table.get(w).copied().unwrap_or(0)));
+}
+
+/// The modality of a match, from the [`modality_marks`] of its sentence.
+fn modality(marks: &[u8], m: &Match, kind: &str) -> &'static str {
+    let inside = marks[m.start..m.end].iter().fold(0, |a, &b| a | b);
+    let has = |bit: u8| inside & bit != 0;
+    if has(M_DENIED) {
         "denied"
-    } else if kind == "cooperation" && has(&SIGNED_IDS) {
+    } else if kind == "cooperation" && has(M_SIGNED) {
         "signed"
-    } else if kind == "cooperation" && has(&AGREED_IDS) {
+    } else if kind == "cooperation" && has(M_AGREED) {
         "agreed"
-    } else if has(&INTENDED_IDS) {
+    } else if has(M_INTENDED) {
         "intended"
-    } else if view.ids.iter().any(|&w| REPORTED_IDS.contains(w)) {
+    } else if marks.iter().any(|&b| b & M_REPORTED != 0) {
         "reported"
     } else {
         "stated"
@@ -460,26 +498,53 @@ fn modality(view: &SentenceView, m: &Match, kind: &str) -> &'static str {
 /// sentence's start, not the article's).
 fn surface(text: &str, view: &SentenceView, span: Span) -> String {
     let (cp, byte) = view.origin;
-    text[byte..]
-        .chars()
-        .skip(span.start - cp)
-        .take(span.len())
-        .collect()
+    let rest = &text[byte..];
+    // Byte offsets of the span's ends: a copy of the slice rather than a
+    // String collected char by char.
+    let mut bounds = rest.char_indices().map(|(b, _)| b).chain([rest.len()]);
+    let Some(a) = bounds.nth(span.start - cp) else {
+        return String::new();
+    };
+    let b = match span.len() {
+        0 => a,
+        n => bounds.nth(n - 1).unwrap_or(rest.len()),
+    };
+    rest[a..b].to_string()
+}
+
+/// What turning a pattern's matches in one sentence into candidates needs.
+struct Found<'a, 't> {
+    text: &'t str,
+    view: &'a SentenceView<'t>,
+    titles: &'a [TitleMatch],
+    def: &'a PatternDef,
+    /// `pattern:<name>`.
+    extractor: &'static str,
+    /// The sentence's [`modality_marks`].
+    marks: &'a [u8],
+}
+
+impl Found<'_, '_> {
+    /// Turns one pattern match into candidate relations.
+    fn add(&self, m: &Match, out: &mut Vec<Cand>) {
+        from_match(self, m, out)
+    }
 }
 
 /// Turns one pattern match into candidate relations.
-fn from_match(
-    text: &str,
-    view: &SentenceView,
-    titles: &[TitleMatch],
-    def: &PatternDef,
-    m: &Match,
-    out: &mut Vec<Cand>,
-) {
+fn from_match(f: &Found, m: &Match, out: &mut Vec<Cand>) {
+    let Found {
+        text,
+        view,
+        titles,
+        def,
+        extractor,
+        marks,
+    } = *f;
     let arg = |a: usize| (view.args[a].entity, view.args[a].span);
     let Some(s) = m.b.s() else { return };
     let trigger = m.b.trigger().map(|(a, b)| view.span_of(a..b));
-    let extractor = format!("pattern:{}", def.name);
+    let extractor = Cow::Borrowed(extractor);
     if def.kind == "holds_office" {
         let chain = m.b.titles();
         // A chain shares the country its last title names: "Deputy Prime
@@ -519,7 +584,7 @@ fn from_match(
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    let modality = modality(view, m, def.kind);
+    let modality = modality(marks, m, def.kind);
     if EVENT_KINDS.contains(&def.kind) || modality != "stated" {
         attributes.insert("modality".to_string(), modality.to_string());
     }
@@ -615,7 +680,7 @@ fn finish(mut cands: Vec<Cand>, entities: &[Entity]) -> Vec<Relation> {
         if let Some(&(_, o)) = known.iter().find(|(s, _)| *s == c.subject.0) {
             c.object = Some(o);
             c.confidence *= 0.85;
-            c.extractor.push_str("+inference:same_holder");
+            c.extractor.to_mut().push_str("+inference:same_holder");
         }
     }
     cands.retain(|c| c.object.is_some_and(|o| o.0 != c.subject.0));
@@ -654,7 +719,7 @@ fn finish(mut cands: Vec<Cand>, entities: &[Entity]) -> Vec<Relation> {
                 evidence: c.evidence,
                 trigger: c.trigger,
                 confidence: (c.confidence * 1000.0).round() / 1000.0,
-                extractor: c.extractor,
+                extractor: c.extractor.into_owned(),
             })
         })
         .collect()

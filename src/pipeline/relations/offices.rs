@@ -26,6 +26,24 @@ use crate::pipeline::record::EntityType;
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
+/// A set of word ids hashed to 256 bits (by the id's top byte, the best
+/// mixed of FNV-1a): no false negatives, so "is every required word of a
+/// title in the sentence" answered no is certain.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+struct WordBloom([u64; 4]);
+
+impl WordBloom {
+    fn add(&mut self, id: u64) {
+        let b = (id >> 56) as usize;
+        self.0[b >> 6] |= 1 << (b & 63);
+    }
+
+    /// Does it hold every bit of `other`?
+    fn covers(&self, other: &WordBloom) -> bool {
+        self.0.iter().zip(&other.0).all(|(a, b)| a & b == *b)
+    }
+}
+
 /// One office title found in a sentence (token range sentence-relative).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TitleMatch {
@@ -49,6 +67,10 @@ const FORMER: &[&str] = &[
 struct OfficeDef {
     elems: Vec<Elem>,
     start: Start,
+    /// The words every match contains (top-level single words such as
+    /// `de` `la` `defense` of "ministre de la Défense"): a sentence
+    /// without one of them is not tried.
+    required: WordBloom,
     office: &'static str,
     portfolio: Option<&'static str>,
 }
@@ -177,7 +199,16 @@ fn tables() -> &'static (Vec<OfficeDef>, Vec<OfficeDef>) {
                 !start.any && !start.arg && !start.title,
                 "office `{src}` must start with words"
             );
+            let mut required = WordBloom::default();
+            for e in &elems {
+                if let Elem::Word { ids, .. } = e {
+                    if let [id] = ids.ids() {
+                        required.add(*id);
+                    }
+                }
+            }
             OfficeDef {
+                required,
                 elems,
                 start,
                 office,
@@ -266,13 +297,15 @@ pub fn find_titles_in(ctx: &Ctx, lang: &str) -> Vec<TitleMatch> {
     let view = ctx.view;
     let index = start_index(lang);
     let mut out: Vec<TitleMatch> = Vec::new();
+    let mut words = WordBloom::default();
+    view.ids.iter().for_each(|&w| words.add(w));
     let mut i = 0;
     while i < view.len() {
         let mut best: Option<TitleMatch> = None;
         // A title never starts inside a name ("Ministère des Affaires
         // étrangères" as an organisation is not a minister).
         if let Some(defs) = index.get(&view.ids[i]).filter(|_| ctx.arg_covering(i).is_none()) {
-            for d in defs {
+            for d in defs.iter().filter(|d| words.covers(&d.required)) {
                 if let Some(m) = ctx.match_at(&d.elems, i) {
                     if best.as_ref().is_none_or(|b| m.end > b.end) {
                         best = Some(TitleMatch {
