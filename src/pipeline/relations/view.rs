@@ -279,6 +279,18 @@ impl<'a> Norm<'a> {
         if is_normal(word) {
             return Norm::Borrowed(word);
         }
+        if word.len() <= INLINE && word.is_ascii() {
+            // Most words that need normalising are capitalised ASCII:
+            // lower-cased straight into the inline buffer.
+            let mut buf = [0u8; INLINE];
+            for (d, b) in buf.iter_mut().zip(word.bytes()) {
+                *d = if b == b'`' { b'\'' } else { b.to_ascii_lowercase() };
+            }
+            return Norm::Inline {
+                len: word.len() as u8,
+                buf,
+            };
+        }
         scratch.clear();
         normalize_into(word, scratch);
         Norm::from_str(scratch)
@@ -434,6 +446,8 @@ mod tests {
         let words = [
             "plain",
             "Capital",
+            "``",
+            "O`Brien",
             "ÉTATS-UNIS",
             "l’",
             "Anticonstitutionnellement",
