@@ -312,7 +312,9 @@ fn page_score_with(
     steps: text::Steps,
 ) -> eval::Prf {
     let mut lines = page.lines.clone();
-    let c = if lines.len() < model::MIN_LINES {
+    let c = if lines.len() < model::MIN_LINES
+        || model::body_throughout(&page.lines, &page.region, &page.undecided)
+    {
         text::drop_outside_region(&mut lines, &page.region);
         text::finish(&mut lines, text::Mode::Page, true)
     } else {

@@ -389,7 +389,13 @@ pub fn page_features(lines: &[Line], region: &[bool]) -> Vec<Vec<String>> {
     let facts: Vec<Facts> = lines
         .iter()
         .zip(region)
-        .map(|(l, &r)| facts(l, r, seen.get(l.norm.as_str()).copied().unwrap_or(0) > 1))
+        .map(|(l, &r)| {
+            // Repeated menu items and teasers mark boilerplate; a repeated
+            // paragraph of body text is still body text (a page made of
+            // the same long paragraph must not lose it).
+            let repeated = seen.get(l.norm.as_str()).copied().unwrap_or(0) > 1 && !is_body_like(l);
+            facts(l, r, repeated)
+        })
         .collect();
     // Distance (in lines) to the nearest body-like line before and after.
     let mut before = vec![usize::MAX; n];
@@ -646,10 +652,32 @@ fn positive_blocks(gains: &[f32]) -> Vec<(f32, usize, usize)> {
     blocks
 }
 
+/// Body text from top to bottom: the region heuristic keeps nearly every
+/// word the rules left. Then there is nothing for the model to cut, and its
+/// position priors (content mass above a line) would cut the tail of such a
+/// page, so the region heuristic decides.
+pub fn body_throughout(lines: &[Line], region: &[bool], undecided: &[usize]) -> bool {
+    let total: f64 = undecided.iter().map(|&i| word_weight(&lines[i].norm)).sum();
+    let in_region: f64 = undecided
+        .iter()
+        .filter(|&&i| region[i])
+        .map(|&i| word_weight(&lines[i].norm))
+        .sum();
+    total > 0.0 && in_region >= 0.98 * total
+}
+
 /// Decides the lines the rules left alone: `LowContent` unless decoding
 /// keeps them.
 pub fn apply(model: &LineModel, lines: &mut [Line], region: &[bool]) {
     let undecided = undecided(lines);
+    if body_throughout(lines, region, &undecided) {
+        for &i in &undecided {
+            if !region[i] {
+                lines[i].kind = Some(Kind::LowContent);
+            }
+        }
+        return;
+    }
     let p = model.scores(lines, region, &undecided);
     apply_scores(lines, &undecided, &p, model.threshold, model.switch_cost);
 }
