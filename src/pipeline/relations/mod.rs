@@ -782,12 +782,11 @@ pub fn sentence_views<'t>(text: &'t str, doc: &Document, entities: &[Entity]) ->
         });
         let sent = &doc.sentences[si];
         let toks = &doc.tokens[sent.tokens.clone()];
-        let mut view = SentenceView::new(
-            Span::new(sent.start, sent.end),
-            toks.iter().map(|t| t.text(text)).collect(),
-            toks.iter().map(|t| Span::new(t.start, t.end)).collect(),
-            args,
-        );
+        let (words, spans) = toks
+            .iter()
+            .map(|t| (t.text(text), Span::new(t.start, t.end)))
+            .unzip();
+        let mut view = SentenceView::new(Span::new(sent.start, sent.end), words, spans, args);
         view.origin = toks.first().map_or((0, 0), |t| (t.start, t.byte_start));
         views.push(view);
     }

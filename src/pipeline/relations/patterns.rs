@@ -631,46 +631,44 @@ pub struct Ctx<'a, 'v> {
     pub titles: &'a [TitleMatch],
     /// Per token: the first mention starting there, the first covering it
     /// ([`NONE`] for none). The matcher asks at nearly every step; the
-    /// view answers by scanning its mentions.
-    arg_start: Vec<u32>,
-    arg_cover: Vec<u32>,
+    /// view answers by scanning its mentions. One vector of pairs: one
+    /// allocation per sentence.
+    args_at: Vec<(u32, u32)>,
 }
 
 const NONE: u32 = u32::MAX;
 
 impl<'a, 'v> Ctx<'a, 'v> {
     pub fn new(view: &'a SentenceView<'v>, titles: &'a [TitleMatch]) -> Self {
-        let mut arg_start = vec![NONE; view.len()];
-        let mut arg_cover = vec![NONE; view.len()];
+        let mut args_at = vec![(NONE, NONE); view.len()];
         // Last mention first, so that the first one wins, as in
         // `SentenceView::arg_starting_at` / `arg_covering`.
         for (a, arg) in view.args.iter().enumerate().rev() {
-            if let Some(s) = arg_start.get_mut(arg.tokens.start) {
-                *s = a as u32;
+            if let Some(s) = args_at.get_mut(arg.tokens.start) {
+                s.0 = a as u32;
             }
             let covered = arg.tokens.start.min(view.len())..arg.tokens.end.min(view.len());
-            for c in arg_cover.get_mut(covered).into_iter().flatten() {
-                *c = a as u32;
+            for c in args_at.get_mut(covered).into_iter().flatten() {
+                c.1 = a as u32;
             }
         }
         Ctx {
             view,
             titles,
-            arg_start,
-            arg_cover,
+            args_at,
         }
     }
 
     /// Same as [`SentenceView::arg_starting_at`], in constant time.
     #[inline]
     pub fn arg_starting_at(&self, i: usize) -> Option<usize> {
-        self.arg_start.get(i).filter(|&&a| a != NONE).map(|&a| a as usize)
+        self.args_at.get(i).filter(|a| a.0 != NONE).map(|a| a.0 as usize)
     }
 
     /// Same as [`SentenceView::arg_covering`], in constant time.
     #[inline]
     pub fn arg_covering(&self, i: usize) -> Option<usize> {
-        self.arg_cover.get(i).filter(|&&a| a != NONE).map(|&a| a as usize)
+        self.args_at.get(i).filter(|a| a.1 != NONE).map(|a| a.1 as usize)
     }
 }
 

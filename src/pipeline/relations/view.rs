@@ -62,8 +62,13 @@ impl<'a> SentenceView<'a> {
         // One scratch buffer for the words that need normalising; the
         // result is copied inline into their `Norm` (no allocation per word).
         let mut scratch = String::new();
-        let norm: Vec<Norm<'a>> = words.iter().map(|&w| Norm::of(w, &mut scratch)).collect();
-        let ids = norm.iter().map(|w| word_id(w)).collect();
+        let mut norm: Vec<Norm<'a>> = Vec::with_capacity(words.len());
+        let mut ids = Vec::with_capacity(words.len());
+        for &w in &words {
+            let n = Norm::of(w, &mut scratch);
+            ids.push(word_id(&n));
+            norm.push(n);
+        }
         SentenceView {
             span,
             words,
