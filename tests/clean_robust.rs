@@ -6,6 +6,11 @@ use newsflow::pipeline::clean::{clean_html, clean_text, html_to_text};
 use proptest::prelude::*;
 use std::time::{Duration, Instant};
 
+/// Upper bound for the hard cases in a debug build on a shared, loaded
+/// machine. They take 5-30 s when linear; the bugs they guard against
+/// (quadratic tree building, re-parsing 10 MB several times) take minutes.
+const HANG_GUARD: Duration = Duration::from_secs(90);
+
 /// Every boilerplate block's offsets lie inside the input (code points) and
 /// point at its text for text input.
 fn check_offsets(input: &str) {
@@ -90,11 +95,10 @@ fn deeply_nested_tags() {
     // Just under the limit: parsed normally, still fast.
     let html = format!("{}<p>{sentence}</p>{}", "<div>".repeat(900), "</div>".repeat(900));
     assert!(clean_html(&html).text.contains(sentence));
-    assert!(
-        started.elapsed() < Duration::from_secs(20),
-        "{:?}",
-        started.elapsed()
-    );
+    // A hang guard, not a benchmark: the quadratic parser path ran for
+    // minutes here; the linear path takes a few seconds in debug. The margin
+    // absorbs a loaded CI machine.
+    assert!(started.elapsed() < HANG_GUARD, "{:?}", started.elapsed());
 }
 
 /// A 10 MB page (above the parser's size limit, so the linear tag-stripping
@@ -117,9 +121,7 @@ fn ten_megabyte_page() {
     // The visible text alone (the line rules over it are what clean_html
     // just ran on this path).
     assert!(html_to_text(&html).len() > 9_000_000);
-    assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "{:?}",
-        started.elapsed()
-    );
+    // A hang guard (see `HANG_GUARD`): the failure it catches is the
+    // parser's or the extractor's superlinear path, minutes to hours.
+    assert!(started.elapsed() < HANG_GUARD, "{:?}", started.elapsed());
 }
