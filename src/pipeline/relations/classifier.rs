@@ -662,9 +662,17 @@ pub struct ArgCache {
     mentions: Vec<u64>,
     class: Vec<u64>,
     subtypes: Vec<u64>,
+    /// Per token, the first mention covering it ([`NO_ARG`] for none):
+    /// [`SentenceView::arg_covering`] in constant time, which `collapse`
+    /// asks for every token between two mentions of every pair (a linear
+    /// scan over the mentions was the largest part of `pair_features`).
+    cover: Vec<u32>,
     /// Scratch for the words between two mentions.
     between: Vec<u64>,
 }
+
+/// No mention covers the token.
+const NO_ARG: u32 = u32::MAX;
 
 impl ArgCache {
     pub fn new(view: &SentenceView) -> ArgCache {
@@ -698,11 +706,21 @@ impl ArgCache {
             .iter()
             .map(|a| a.subtype.as_deref().map_or(0, fnv))
             .collect();
+        let mut cover = vec![NO_ARG; view.len()];
+        // Last mention first, so that the first one covering a token wins,
+        // as in `SentenceView::arg_covering`.
+        for (a, arg) in view.args.iter().enumerate().rev() {
+            let covered = arg.tokens.start.min(view.len())..arg.tokens.end.min(view.len());
+            for c in cover.get_mut(covered).into_iter().flatten() {
+                *c = a as u32;
+            }
+        }
         ArgCache {
             tokens,
             mentions,
             class,
             subtypes,
+            cover,
             between: Vec::with_capacity(32),
         }
     }
@@ -710,11 +728,11 @@ impl ArgCache {
 
 /// The word hashes of a token range with every mention collapsed to its
 /// type, into `out`.
-fn collapse(view: &SentenceView, tokens: &[u64], from: usize, to: usize, out: &mut Vec<u64>) {
+fn collapse(view: &SentenceView, tokens: &[u64], cover: &[u32], from: usize, to: usize, out: &mut Vec<u64>) {
     out.clear();
     let mut i = from;
     while i < to {
-        if let Some(a) = view.arg_covering(i) {
+        if let Some(a) = cover.get(i).filter(|&&a| a != NO_ARG).map(|&a| a as usize) {
             out.push(TYPE_TOKENS[view.args[a].kind as usize]);
             i = view.args[a].tokens.end.max(i + 1);
         } else {
@@ -765,7 +783,14 @@ pub fn pair_features(view: &SentenceView, cache: &mut ArgCache, s: usize, o: usi
     // Between the two mentions.
     let n = right.tokens.start.saturating_sub(left.tokens.end);
     f(&[t::DIST, bucket(n), dir]);
-    collapse(view, tok, left.tokens.end, right.tokens.start, &mut cache.between);
+    collapse(
+        view,
+        tok,
+        &cache.cover,
+        left.tokens.end,
+        right.tokens.start,
+        &mut cache.between,
+    );
     let between = &cache.between;
     if between.is_empty() {
         f(&[t::ADJACENT, dir]);
