@@ -10,11 +10,14 @@
 //! against a peer measured minutes apart meaningless. Both sides of
 //! `compare_spacy.sh` are measured in CPU time.
 
+#[path = "support/cpu_time.rs"]
+mod cpu_time;
+
+use cpu_time::thread_cpu_time;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use newsflow::pipeline::entities::{self, EntityModels};
 use newsflow::pipeline::linking::Gazetteer;
 use newsflow::pipeline::{clean, tokens};
-use std::time::Duration;
 
 /// The bench text: `NEWSFLOW_BENCH_TEXT` (a file; articles separated by blank
 /// lines) if set, else the example article.
@@ -25,19 +28,6 @@ fn bench_text() -> String {
     let raw = include_str!("../examples/kazakhstan-eu.jsonl");
     let v: serde_json::Value = serde_json::from_str(raw.lines().next().unwrap()).unwrap();
     clean::normalize(v["text"].as_str().unwrap())
-}
-
-/// CPU time consumed by the calling thread.
-fn thread_cpu_time() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant
-    // every Linux kernel since 2.6.12 supports.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 fn bench(c: &mut Criterion) {

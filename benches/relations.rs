@@ -15,6 +15,10 @@
 //! classifier (views, titles, patterns, finish, events); the rest of
 //! `relations` is the classifier.
 
+#[path = "support/cpu_time.rs"]
+mod cpu_time;
+
+use cpu_time::thread_cpu_time;
 use criterion::{criterion_group, criterion_main, Criterion};
 use newsflow::pipeline::entities::EntityStage;
 use newsflow::pipeline::record::Entity;
@@ -48,19 +52,6 @@ fn corpora() -> Vec<Corpus> {
         Err(_) => eprintln!("../shared absent: benchmarking the example article only"),
     }
     out
-}
-
-/// CPU time consumed by the calling thread.
-fn thread_cpu_time() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant
-    // every Linux kernel since 2.6.12 supports.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 /// Interleaved passes of the two stages.

@@ -33,7 +33,7 @@
 //! the model says; the model only decides the lines they leave alone.
 
 use super::patterns::Kind;
-use super::text::{ends_like_sentence, is_body_like, word_weight, Line, Steps};
+use super::text::{ends_like_sentence, is_body_like, positive_blocks, word_weight, Line, Steps};
 use anyhow::{bail, Context};
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -621,35 +621,6 @@ pub fn stack_features(lines: &[Line], region: &[bool], undecided: &[usize], p1: 
         out.push(f);
     }
     out
-}
-
-/// Maximal positive-scoring contiguous blocks (Kadane with restarts):
-/// `(score, first, last)`.
-fn positive_blocks(gains: &[f32]) -> Vec<(f32, usize, usize)> {
-    let mut blocks = Vec::new();
-    let mut sum = 0f32;
-    let mut start = 0;
-    let mut best = 0f32;
-    let mut end = 0;
-    for (i, &g) in gains.iter().enumerate() {
-        if sum <= 0.0 {
-            if best > 0.0 {
-                blocks.push((best, start, end));
-            }
-            sum = 0.0;
-            start = i;
-            best = 0.0;
-        }
-        sum += g;
-        if sum > best {
-            best = sum;
-            end = i;
-        }
-    }
-    if best > 0.0 {
-        blocks.push((best, start, end));
-    }
-    blocks
 }
 
 /// Body text from top to bottom: the region heuristic keeps nearly every

@@ -730,7 +730,6 @@ fn comment_tail(lines: &mut [Line]) {
 /// least 30 % of the main one (articles split by an inline
 /// widget).
 pub fn region_keep(lines: &[Line]) -> Vec<bool> {
-    let first = 0;
     // Both constants chosen on WCXB dev (first 400 pages; penalty 1.5-4 and
     // ratio 0.3-0.5 all within 0.4 F1 points of each other).
     const SHORT_PENALTY: f64 = 4.0;
@@ -752,31 +751,7 @@ pub fn region_keep(lines: &[Line]) -> Vec<bool> {
         .collect();
     let mut keep = vec![false; lines.len()];
     let mut best_sum = 0.0;
-    let mut segments: Vec<(f64, usize, usize)> = Vec::new();
-    // All maximal positive segments (Ruzzo-Tompa style greedy, simplified):
-    // scan with Kadane, recording each segment when the running sum resets.
-    let mut sum = 0.0;
-    let mut start = first;
-    let mut seg_best = 0.0;
-    let mut seg_end = first;
-    for (i, &score) in scores.iter().enumerate().skip(first) {
-        if sum <= 0.0 {
-            if seg_best > 0.0 {
-                segments.push((seg_best, start, seg_end));
-            }
-            sum = 0.0;
-            start = i;
-            seg_best = 0.0;
-        }
-        sum += score;
-        if sum > seg_best {
-            seg_best = sum;
-            seg_end = i;
-        }
-    }
-    if seg_best > 0.0 {
-        segments.push((seg_best, start, seg_end));
-    }
+    let segments = positive_blocks(&scores);
     for (s, _, _) in &segments {
         if *s > best_sum {
             best_sum = *s;
@@ -788,6 +763,39 @@ pub fn region_keep(lines: &[Line]) -> Vec<bool> {
         }
     }
     keep
+}
+
+/// Maximal positive-scoring contiguous blocks, `(score, first, last)`: a
+/// Kadane scan that records a block each time the running sum resets
+/// (Ruzzo-Tompa style, simplified). Generic so the region heuristic (f64
+/// word weights) and the line model (f32 gains) share it exactly.
+pub(super) fn positive_blocks<T>(gains: &[T]) -> Vec<(T, usize, usize)>
+where
+    T: Copy + Default + PartialOrd + std::ops::AddAssign,
+{
+    let zero = T::default();
+    let mut blocks = Vec::new();
+    let (mut sum, mut best) = (zero, zero);
+    let (mut start, mut end) = (0, 0);
+    for (i, &g) in gains.iter().enumerate() {
+        if sum <= zero {
+            if best > zero {
+                blocks.push((best, start, end));
+            }
+            sum = zero;
+            start = i;
+            best = zero;
+        }
+        sum += g;
+        if sum > best {
+            best = sum;
+            end = i;
+        }
+    }
+    if best > zero {
+        blocks.push((best, start, end));
+    }
+    blocks
 }
 
 /// Builds the body from the kept lines and merges adjacent removed lines
