@@ -168,12 +168,12 @@ fn conll04_dev_output_is_unchanged() {
     let models = RelationModels::load().unwrap();
     let no_classifier = RelationModels { classifier: None };
     let stage = EntityStage::load().unwrap();
-    // The classifier's fingerprint (its model file and its code, owned by
-    // the quality work) enters the input hash of the cases that run it: a
-    // retrained model makes them incomparable, not failing.
+    // The classifier's model file enters the input hash of the cases that
+    // run it: a retrained model makes them incomparable, not failing. Its
+    // code does not: a change to `classifier.rs` that changes the output
+    // fails here, and is blessed on purpose or fixed.
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut model = std::fs::read(root.join("models/relations-conll04.bin")).unwrap();
-    model.extend(std::fs::read(root.join("src/pipeline/relations/classifier.rs")).unwrap());
+    let model = std::fs::read(root.join("models/relations-conll04.bin")).unwrap();
     let model_hash = fnv(&model);
 
     // (case, sentence) -> (input hash, output, output hash)
