@@ -9,7 +9,7 @@
 //! and the full-page line rules instead, so every input gets an answer.
 
 use super::patterns::{normalize as normalize_words, Kind, PhraseMatcher};
-use super::text::{rule_kind, split_lines, Line};
+use super::text::{assemble, rule_kind, split_lines, Line};
 use super::Cleaned;
 use crate::pipeline::record::{BoilerplateBlock, PageMetadata};
 use dom_query::{Document, NodeRef};
@@ -257,13 +257,13 @@ pub fn clean(html: &str, url: Option<&str>) -> Cleaned {
         }
     }
     judge_extracted(&mut lines[first..]);
-    let (text, boilerplate) = assemble(&lines[first..]);
+    let judged = assemble(&lines[first..], None, None);
     Cleaned {
-        text,
+        text: judged.body,
         title: page
             .title
             .or_else(|| (first == 1).then(|| lines[0].clean.clone())),
-        boilerplate,
+        boilerplate: judged.boilerplate,
         metadata: page.metadata,
         extracted: Some(page.text),
     }
@@ -291,46 +291,6 @@ fn judge_extracted(lines: &mut [Line]) {
             _ => None,
         };
     }
-}
-
-/// The kept lines as a body (paragraphs separated by a blank line where the
-/// input had one or where lines were removed between them) and the removed
-/// lines as blocks, adjacent lines of one kind merged.
-fn assemble(lines: &[Line]) -> (String, Vec<BoilerplateBlock>) {
-    let mut body = String::new();
-    let mut blocks: Vec<BoilerplateBlock> = Vec::new();
-    let mut gap = false;
-    let mut open_block: Option<Kind> = None;
-    for line in lines {
-        match line.kind {
-            Some(kind) => {
-                gap = true;
-                match (open_block, blocks.last_mut()) {
-                    (Some(k), Some(b)) if k == kind => {
-                        b.end = line.end;
-                        b.text.push('\n');
-                        b.text.push_str(&line.raw);
-                    }
-                    _ => blocks.push(BoilerplateBlock {
-                        kind: kind.as_str().to_owned(),
-                        text: line.raw.clone(),
-                        start: line.start,
-                        end: line.end,
-                    }),
-                }
-                open_block = Some(kind);
-            }
-            None => {
-                open_block = None;
-                if !body.is_empty() {
-                    body.push_str(if line.blank_before || gap { "\n\n" } else { "\n" });
-                }
-                gap = false;
-                body.push_str(&line.clean);
-            }
-        }
-    }
-    (body, blocks)
 }
 
 /// Whether at least 80 % of the extracted words occur somewhere in the
@@ -918,7 +878,8 @@ mod tests {
              Name | Price\nWidget | 3 €\nLeave a Reply\nYour email address will not be published.",
         );
         judge_extracted(&mut lines);
-        let (body, blocks) = assemble(&lines);
+        let judged = assemble(&lines, None, None);
+        let (body, blocks) = (judged.body, judged.boilerplate);
         assert_eq!(
             body,
             "The minister announced a working visit to Brussels on Wednesday.\nName | Price\nWidget | 3 €"

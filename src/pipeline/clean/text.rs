@@ -800,7 +800,7 @@ where
 
 /// Builds the body from the kept lines and merges adjacent removed lines
 /// of one kind into one block.
-fn assemble(lines: &[Line], skip: Option<usize>, title: Option<String>) -> Classified {
+pub(super) fn assemble(lines: &[Line], skip: Option<usize>, title: Option<String>) -> Classified {
     let mut body = String::new();
     let mut blocks: Vec<BoilerplateBlock> = Vec::new();
     let mut gap_since_kept = false;
