@@ -258,7 +258,11 @@ pub fn extract(
                 extractor: &set.extractors[p],
                 marks: &marks,
             };
-            ctx.find_each(pat, |i| starts[i] & bit != 0, |m| found.add(&m, &mut cands));
+            ctx.find_each(
+                pat,
+                |i| starts[i] & bit != 0,
+                |m| from_match(&found, &m, &mut cands),
+            );
         }
         if classifier_applies(lang, view) {
             if let Some(clf) = &models.classifier {
@@ -522,13 +526,6 @@ struct Found<'a, 't> {
     extractor: &'static str,
     /// The sentence's [`modality_marks`].
     marks: &'a [u8],
-}
-
-impl Found<'_, '_> {
-    /// Turns one pattern match into candidate relations.
-    fn add(&self, m: &Match, out: &mut Vec<Cand>) {
-        from_match(self, m, out)
-    }
 }
 
 /// Turns one pattern match into candidate relations.
