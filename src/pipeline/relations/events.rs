@@ -55,11 +55,17 @@ pub fn events(relations: &[Relation]) -> Vec<Event> {
         if modality == Some("denied") && r.kind != "cooperation" {
             continue;
         }
-        let actors = vec![r.subject.clone(), r.object.clone()];
         let symmetric = matches!(r.kind.as_str(), "cooperation" | "communication") || code == "046";
+        // Compared by reference: the actors are only copied for a new event.
         let same = |e: &Event| {
             e.attributes.get("cameo").map(String::as_str) == Some(code)
-                && (e.actors == actors || (symmetric && e.actors.iter().rev().eq(actors.iter())))
+                && match &e.actors[..] {
+                    [a, b] => {
+                        (*a == r.subject && *b == r.object)
+                            || (symmetric && *a == r.object && *b == r.subject)
+                    }
+                    _ => false,
+                }
         };
         if let Some(e) = out.iter_mut().find(|e| same(e)) {
             e.relations.push(i);
@@ -79,7 +85,7 @@ pub fn events(relations: &[Relation]) -> Vec<Event> {
         out.push(Event {
             code: root.to_string(),
             name: name.to_string(),
-            actors,
+            actors: vec![r.subject.clone(), r.object.clone()],
             relations: vec![i],
             attributes,
         });

@@ -70,12 +70,15 @@ struct PatternSet {
     pats: Vec<Compiled>,
     /// Per pattern, its `extractor` value (`pattern:<name>`), formatted once.
     extractors: Vec<String>,
-    /// Word id -> (pattern, anchor) pairs it satisfies.
-    anchors: HashMap<u64, Vec<(u8, u8)>, IdBuild>,
+    /// Word id -> the (pattern, anchor) pairs it satisfies and the
+    /// patterns that can start on it: one lookup per token for both.
+    words: HashMap<u64, WordEntry, IdBuild>,
+    /// The ids of `words` hashed to [`WordFilter::BITS`] bits: most words
+    /// of a sentence are in no pattern, and a bit test rules them out
+    /// before the hash lookup.
+    filter: WordFilter,
     /// Per pattern, the bits of all its anchors.
     all_anchors: Vec<u32>,
-    /// Word id -> patterns that can start on it.
-    start_word: HashMap<u64, u128, IdBuild>,
     /// Patterns that can start anywhere, on an office title, on a number.
     start_any: u128,
     /// Patterns that can start on a mention of this type (index
@@ -102,9 +105,9 @@ impl PatternSet {
         let mut set = PatternSet {
             extractors: pats.iter().map(|p| format!("pattern:{}", p.def.name)).collect(),
             pats: Vec::new(),
-            anchors: HashMap::default(),
+            words: HashMap::default(),
+            filter: WordFilter::default(),
             all_anchors: Vec::new(),
-            start_word: HashMap::default(),
             start_any: 0,
             start_arg: [[0; 2]; 4],
             start_title: 0,
@@ -120,7 +123,7 @@ impl PatternSet {
             );
             for (a, alts) in pat.anchors.iter().enumerate() {
                 for &w in alts.ids() {
-                    let list = set.anchors.entry(w).or_default();
+                    let list = &mut set.words.entry(w).or_default().anchors;
                     if !list.contains(&(p as u8, a as u8)) {
                         list.push((p as u8, a as u8));
                     }
@@ -128,7 +131,7 @@ impl PatternSet {
             }
             set.all_anchors.push(((1u64 << pat.anchors.len()) - 1) as u32);
             for &w in &pat.start.ids {
-                *set.start_word.entry(w).or_default() |= bit;
+                set.words.entry(w).or_default().start |= bit;
             }
             let flag = |on: bool| if on { bit } else { 0 };
             set.start_any |= flag(pat.start.any);
@@ -155,17 +158,27 @@ impl PatternSet {
             set.office |= flag(pat.def.kind == "holds_office");
         }
         set.pats = pats;
+        for &w in set.words.keys() {
+            set.filter.add(w);
+        }
         set
     }
 
-    /// Bit `p` set when every anchor of pattern `p` is among `ids`.
-    fn anchored(&self, ids: &[u64]) -> u128 {
+    /// Bit `p` set when every anchor of pattern `p` is among `ids`; and
+    /// into `word_starts`, per token, the patterns that can start on its
+    /// word (for [`PatternSet::starts`]).
+    fn anchored(&self, ids: &[u64], word_starts: &mut Vec<u128>) -> u128 {
         let mut seen = [0u32; 128];
-        for w in ids {
-            for &(p, a) in self.anchors.get(w).map_or(&[][..], Vec::as_slice) {
+        word_starts.clear();
+        word_starts.extend(ids.iter().map(|w| {
+            let Some(entry) = self.filter.may_hold(*w).then(|| self.words.get(w)).flatten() else {
+                return 0;
+            };
+            for &(p, a) in &entry.anchors {
                 seen[p as usize] |= 1 << a;
             }
-        }
+            entry.start
+        }));
         let mut out = 0u128;
         for (p, &all) in self.all_anchors.iter().enumerate() {
             if seen[p] & all == all {
@@ -176,24 +189,64 @@ impl PatternSet {
     }
 
     /// Per token, the patterns that can start there ([`patterns::Start::allows`]
-    /// for all patterns at once).
-    fn starts(&self, ctx: &Ctx, titles: &[TitleMatch], out: &mut Vec<u128>) {
+    /// for all patterns at once), from the word starts [`PatternSet::anchored`]
+    /// found, in place.
+    fn starts(&self, ctx: &Ctx, titles: &[TitleMatch], starts: &mut [u128]) {
         let view = ctx.view;
-        out.clear();
-        out.extend((0..view.len()).map(|i| {
-            let mut m = self.start_any | self.start_word.get(&view.ids[i]).copied().unwrap_or(0);
+        for (i, m) in starts.iter_mut().enumerate() {
+            *m |= self.start_any;
             if let Some(a) = ctx.arg_starting_at(i) {
                 let arg = &view.args[a];
-                m |= self.start_arg[arg.kind as usize][usize::from(arg.demonym)];
+                *m |= self.start_arg[arg.kind as usize][usize::from(arg.demonym)];
             }
             if patterns::starts_with_digit(&view.norm[i]) {
-                m |= self.start_digit;
+                *m |= self.start_digit;
             }
             if titles.iter().any(|t| t.start == i) {
-                m |= self.start_title;
+                *m |= self.start_title;
             }
-            m
-        }));
+        }
+    }
+}
+
+/// What a word means to a language's patterns.
+#[derive(Default)]
+struct WordEntry {
+    /// (pattern, anchor) pairs it satisfies.
+    anchors: Vec<(u8, u8)>,
+    /// Patterns that can start on it.
+    start: u128,
+}
+
+/// A set of word ids hashed to [`WordFilter::BITS`] bits (by the id's top
+/// bits, FNV-1a's best mixed): a clear bit means the id is not in the set.
+#[derive(Clone)]
+struct WordFilter(Box<[u64; WordFilter::BITS / 64]>);
+
+impl Default for WordFilter {
+    fn default() -> Self {
+        WordFilter(Box::new([0; WordFilter::BITS / 64]))
+    }
+}
+
+impl WordFilter {
+    /// 4096 bits (512 bytes) for a few hundred pattern words: about one
+    /// word in ten of a sentence passes without being in the set.
+    const BITS: usize = 4096;
+
+    fn bit(id: u64) -> usize {
+        (id >> (64 - Self::BITS.trailing_zeros())) as usize
+    }
+
+    fn add(&mut self, id: u64) {
+        let b = Self::bit(id);
+        self.0[b / 64] |= 1 << (b % 64);
+    }
+
+    #[inline]
+    fn may_hold(&self, id: u64) -> bool {
+        let b = Self::bit(id);
+        self.0[b / 64] & (1 << (b % 64)) != 0
     }
 }
 
@@ -234,7 +287,7 @@ pub fn extract(
         ctx.titles = &titles;
         // Which patterns can apply: the sentence holds their anchor words,
         // and two mentions (or a person and a title for an office).
-        let mut todo = set.anchored(&view.ids);
+        let mut todo = set.anchored(&view.ids, &mut starts);
         if view.args.len() < 2 {
             todo &= set.office;
         }
@@ -274,7 +327,7 @@ pub fn extract(
                         kind: conll04::RELATION_TYPES[p.label].0,
                         subject: p.subject,
                         object: Some(p.object),
-                        attributes: BTreeMap::new(),
+                        attributes: Attrs::default(),
                         evidence: view.span,
                         trigger: None,
                         confidence: p.probability,
@@ -325,18 +378,89 @@ pub const UNDETERMINED: &str = "xx";
 
 /// A relation before entity ids are resolved.
 #[derive(Debug, Clone)]
-struct Cand {
+struct Cand<'t> {
     kind: &'static str,
     /// (entity index, mention span)
     subject: (usize, Span),
     /// `None` only for an office whose country is not in its sentence.
     object: Option<(usize, Span)>,
-    attributes: BTreeMap<String, String>,
+    attributes: Attrs<'t>,
     evidence: Span,
     trigger: Option<Span>,
     confidence: f32,
     /// Borrowed from the pattern set until an inference is appended.
     extractor: Cow<'static, str>,
+}
+
+/// A candidate's attributes, kept as borrowed parts until the candidate
+/// survives [`finish`]'s deduplication: most candidates repeat a relation
+/// another pattern or title already found, and building their string maps
+/// (a dozen small allocations each) was most of turning matches into
+/// candidates. [`Attrs::into_map`] inserts in the order the map used to be
+/// built in, so the attributes are the same.
+#[derive(Debug, Clone, Default)]
+struct Attrs<'t> {
+    /// The pattern's fixed attributes, first.
+    fixed: &'static [(&'static str, &'static str)],
+    office: Option<&'static str>,
+    /// Surface of the office title.
+    title: Option<&'t str>,
+    portfolio: Option<&'static str>,
+    former: bool,
+    modality: Option<&'static str>,
+    phone: bool,
+    /// Surface of the date expression, and its ISO form.
+    date: Option<&'t str>,
+    date_iso: Option<String>,
+}
+
+impl Attrs<'_> {
+    /// The `office` attribute, as [`Attrs::into_map`] would give it.
+    fn office(&self) -> Option<&str> {
+        self.office.or_else(|| {
+            self.fixed
+                .iter()
+                .rev()
+                .find(|(k, _)| *k == "office")
+                .map(|(_, v)| *v)
+        })
+    }
+
+    fn into_map(self) -> BTreeMap<String, String> {
+        let mut map: BTreeMap<String, String> = self
+            .fixed
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut put = |k: &str, v: &str| {
+            map.insert(k.to_string(), v.to_string());
+        };
+        if let Some(office) = self.office {
+            put("office", office);
+        }
+        if let Some(title) = self.title {
+            put("title", title);
+        }
+        if let Some(p) = self.portfolio {
+            put("portfolio", p);
+        }
+        if self.former {
+            put("status", "former");
+        }
+        if let Some(m) = self.modality {
+            put("modality", m);
+        }
+        if self.phone {
+            put("channel", "phone");
+        }
+        if let Some(d) = self.date {
+            put("date", d);
+        }
+        if let Some(iso) = self.date_iso {
+            map.insert("date_iso".to_string(), iso);
+        }
+        map
+    }
 }
 
 /// Words that set a relation's modality, strongest first.
@@ -500,20 +624,20 @@ fn modality(marks: &[u8], m: &Match, kind: &str) -> &'static str {
 
 /// The text of a span inside the view's sentence (scanning from the
 /// sentence's start, not the article's).
-fn surface(text: &str, view: &SentenceView, span: Span) -> String {
+fn surface<'t>(text: &'t str, view: &SentenceView, span: Span) -> &'t str {
     let (cp, byte) = view.origin;
     let rest = &text[byte..];
     // Byte offsets of the span's ends: a copy of the slice rather than a
     // String collected char by char.
     let mut bounds = rest.char_indices().map(|(b, _)| b).chain([rest.len()]);
     let Some(a) = bounds.nth(span.start - cp) else {
-        return String::new();
+        return "";
     };
     let b = match span.len() {
         0 => a,
         n => bounds.nth(n - 1).unwrap_or(rest.len()),
     };
-    rest[a..b].to_string()
+    &rest[a..b]
 }
 
 /// What turning a pattern's matches in one sentence into candidates needs.
@@ -529,7 +653,7 @@ struct Found<'a, 't> {
 }
 
 /// Turns one pattern match into candidate relations.
-fn from_match(f: &Found, m: &Match, out: &mut Vec<Cand>) {
+fn from_match<'t>(f: &Found<'_, 't>, m: &Match, out: &mut Vec<Cand<'t>>) {
     let Found {
         text,
         view,
@@ -550,18 +674,13 @@ fn from_match(f: &Found, m: &Match, out: &mut Vec<Cand>) {
         for &t in chain {
             let t = &titles[t as usize];
             let of = t.of.or(shared);
-            let mut attributes = BTreeMap::new();
-            attributes.insert("office".to_string(), t.office.to_string());
-            attributes.insert(
-                "title".to_string(),
-                surface(text, view, view.span_of(t.start..t.end)),
-            );
-            if let Some(p) = t.portfolio {
-                attributes.insert("portfolio".to_string(), p.to_string());
-            }
-            if t.former {
-                attributes.insert("status".to_string(), "former".to_string());
-            }
+            let attributes = Attrs {
+                office: Some(t.office),
+                title: Some(surface(text, view, view.span_of(t.start..t.end))),
+                portfolio: t.portfolio,
+                former: t.former,
+                ..Attrs::default()
+            };
             out.push(Cand {
                 kind: "holds_office",
                 subject: arg(s),
@@ -576,14 +695,13 @@ fn from_match(f: &Found, m: &Match, out: &mut Vec<Cand>) {
         return;
     }
     let Some(o) = m.b.o() else { return };
-    let mut attributes: BTreeMap<String, String> = def
-        .attrs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let mut attributes = Attrs {
+        fixed: def.attrs,
+        ..Attrs::default()
+    };
     let modality = modality(marks, m, def.kind);
     if EVENT_KINDS.contains(&def.kind) || modality != "stated" {
-        attributes.insert("modality".to_string(), modality.to_string());
+        attributes.modality = Some(modality);
     }
     if def.kind == "communication" {
         let to = (m.end + 4).min(view.len());
@@ -591,7 +709,7 @@ fn from_match(f: &Found, m: &Match, out: &mut Vec<Cand>) {
             .iter()
             .any(|&w| patterns::PHONE_IDS.contains(w))
         {
-            attributes.insert("channel".to_string(), "phone".to_string());
+            attributes.phone = true;
         }
     }
     if let Some((a, b)) = m.b.date() {
@@ -601,10 +719,8 @@ fn from_match(f: &Found, m: &Match, out: &mut Vec<Cand>) {
         } else {
             a
         };
-        attributes.insert("date".to_string(), surface(text, view, view.span_of(a..b)));
-        if let Some(iso) = patterns::iso_date(&view.norm[a..b]) {
-            attributes.insert("date_iso".to_string(), iso);
-        }
+        attributes.date = Some(surface(text, view, view.span_of(a..b)));
+        attributes.date_iso = patterns::iso_date(&view.norm[a..b]);
     }
     let mut objects = vec![o];
     // Coordinated objects: "les dirigeants de l'UE et de la Belgique".
@@ -659,6 +775,44 @@ fn same_role(a: EntityType, b: EntityType) -> bool {
     a == b || (party(a) && party(b))
 }
 
+/// Hasher for the small keys of [`finish`] (a relation type, two entity
+/// indices, an office): a multiply-rotate mix per word written. SipHash's
+/// per-key cost showed in profiles; flooding does not apply to keys made of
+/// pattern names and entity indices.
+#[derive(Default, Clone, Copy)]
+struct MixBuild;
+
+struct MixHasher(u64);
+
+impl std::hash::BuildHasher for MixBuild {
+    type Hasher = MixHasher;
+    fn build_hasher(&self) -> MixHasher {
+        MixHasher(0)
+    }
+}
+
+impl std::hash::Hasher for MixHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Resolves offices without a stated country, drops self-relations and
 /// duplicates, and orders relations by position.
 fn finish(mut cands: Vec<Cand>, entities: &[Entity]) -> Vec<Relation> {
@@ -688,20 +842,31 @@ fn finish(mut cands: Vec<Cand>, entities: &[Entity]) -> Vec<Relation> {
             .then(a.evidence.start.cmp(&b.evidence.start))
     });
     let symmetric = |k: &str| matches!(k, "communication" | "cooperation");
-    let mut seen: HashSet<(&str, usize, usize, Option<String>)> = HashSet::new();
-    let mut kept: Vec<Cand> = Vec::new();
-    for c in cands {
-        let o = c.object.map_or(usize::MAX, |o| o.0);
-        let office = c.attributes.get("office").cloned();
-        let (a, b) = if symmetric(c.kind) {
-            (c.subject.0.min(o), c.subject.0.max(o))
-        } else {
-            (c.subject.0, o)
-        };
-        if seen.insert((c.kind, a, b, office)) {
-            kept.push(c);
-        }
-    }
+    // Which candidates are first with their key: the keys borrow from the
+    // candidates (no office string cloned per candidate), then the kept
+    // ones are moved out.
+    let first: Vec<bool> = {
+        let mut seen: HashSet<(&str, usize, usize, Option<&str>), MixBuild> =
+            HashSet::with_capacity_and_hasher(cands.len(), MixBuild);
+        cands
+            .iter()
+            .map(|c| {
+                let o = c.object.map_or(usize::MAX, |o| o.0);
+                let office = c.attributes.office();
+                let (a, b) = if symmetric(c.kind) {
+                    (c.subject.0.min(o), c.subject.0.max(o))
+                } else {
+                    (c.subject.0, o)
+                };
+                seen.insert((c.kind, a, b, office))
+            })
+            .collect()
+    };
+    let mut kept: Vec<Cand> = cands
+        .into_iter()
+        .zip(first)
+        .filter_map(|(c, first)| first.then_some(c))
+        .collect();
     kept.sort_by_key(|c| (c.evidence.start, c.subject.1.start, c.object.map(|o| o.1.start)));
     kept.into_iter()
         .filter_map(|c| {
@@ -712,7 +877,7 @@ fn finish(mut cands: Vec<Cand>, entities: &[Entity]) -> Vec<Relation> {
                 object: entities[o].id.clone(),
                 subject_mention: c.subject.1,
                 object_mention: om,
-                attributes: c.attributes,
+                attributes: c.attributes.into_map(),
                 evidence: c.evidence,
                 trigger: c.trigger,
                 confidence: (c.confidence * 1000.0).round() / 1000.0,
@@ -732,7 +897,10 @@ pub fn sentence_views<'t>(text: &'t str, doc: &Document, entities: &[Entity]) ->
     for (ei, e) in entities.iter().enumerate() {
         for m in &e.mentions {
             let i = doc.token_at_or_after(m.start);
-            let j = doc.token_at_or_after(m.end);
+            // `doc.token_at_or_after(m.end)`, found by walking on from `i`
+            // (a mention is a few tokens long): a second binary search
+            // over the article's tokens cost more.
+            let j = i + doc.tokens[i..].iter().take_while(|t| t.start < m.end).count();
             if i >= j || doc.tokens[i].start != m.start || doc.tokens[j - 1].end != m.end {
                 continue;
             }

@@ -65,8 +65,8 @@ impl<'a> SentenceView<'a> {
         let mut norm: Vec<Norm<'a>> = Vec::with_capacity(words.len());
         let mut ids = Vec::with_capacity(words.len());
         for &w in &words {
-            let n = Norm::of(w, &mut scratch);
-            ids.push(word_id(&n));
+            let (n, id) = Norm::with_id(w, &mut scratch);
+            ids.push(id);
             norm.push(n);
         }
         SentenceView {
@@ -109,16 +109,25 @@ impl<'a> SentenceView<'a> {
     }
 }
 
+/// FNV-1a's offset basis and prime (64 bits).
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
+/// One FNV-1a step.
+#[inline(always)]
+const fn fnv_step(h: u64, b: u8) -> u64 {
+    (h ^ b as u64).wrapping_mul(FNV_PRIME)
+}
+
 /// The integer id of a normalised word: its FNV-1a hash (stable across
 /// builds; 64 bits make a collision between the few hundred pattern words
 /// and a text's words negligible).
 pub const fn word_id(word: &str) -> u64 {
     let b = word.as_bytes();
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut h: u64 = FNV_OFFSET;
     let mut i = 0;
     while i < b.len() {
-        h ^= b[i] as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
+        h = fnv_step(h, b[i]);
         i += 1;
     }
     h
@@ -281,24 +290,83 @@ impl<'a> Norm<'a> {
     /// The normalised form of `word`, normalising through `scratch` (a
     /// buffer reused across words) when needed.
     pub fn of(word: &'a str, scratch: &mut String) -> Norm<'a> {
-        if is_normal(word) {
-            return Norm::Borrowed(word);
-        }
-        if word.len() <= INLINE && word.is_ascii() {
-            // Most words that need normalising are capitalised ASCII:
-            // lower-cased straight into the inline buffer.
-            let mut buf = [0u8; INLINE];
-            for (d, b) in buf.iter_mut().zip(word.bytes()) {
-                *d = if b == b'`' { b'\'' } else { b.to_ascii_lowercase() };
+        Self::with_id(word, scratch).0
+    }
+
+    /// [`Norm::of`] and the [`word_id`] of the result, in one pass over
+    /// the word's bytes in the common cases: a word already normal is
+    /// hashed as it is checked, and a word whose characters are ASCII,
+    /// Latin-1 (French accents) or general punctuation (’ –) is lower-cased,
+    /// folded and hashed straight into the inline buffer through
+    /// [`fold_table`]. Anything else (other scripts, words longer than the
+    /// inline buffer) takes the [`normalize_into`] path. Building views was
+    /// the largest part of the stage on French text, most of it the
+    /// character-by-character normalisation and the second pass to hash.
+    pub fn with_id(word: &'a str, scratch: &mut String) -> (Norm<'a>, u64) {
+        let bytes = word.as_bytes();
+        let mut h = FNV_OFFSET;
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b >= 0x80 || b.is_ascii_uppercase() || b == b'`' {
+                break;
             }
-            return Norm::Inline {
-                len: word.len() as u8,
-                buf,
-            };
+            h = fnv_step(h, b);
+            i += 1;
         }
-        scratch.clear();
-        normalize_into(word, scratch);
-        Norm::from_str(scratch)
+        if i == bytes.len() {
+            return (Norm::Borrowed(word), h);
+        }
+        Self::fold_inline(bytes, i, h).unwrap_or_else(|| {
+            scratch.clear();
+            normalize_into(word, scratch);
+            (Norm::from_str(scratch), word_id(scratch))
+        })
+    }
+
+    /// The fast path of [`Norm::with_id`] from byte `i` on (`bytes[..i]`
+    /// is normal and hashed into `h`); `None` when the word needs the
+    /// general path.
+    #[inline]
+    fn fold_inline(bytes: &[u8], mut i: usize, mut h: u64) -> Option<(Norm<'static>, u64)> {
+        if i > INLINE {
+            return None;
+        }
+        let mut buf = [0u8; INLINE];
+        buf[..i].copy_from_slice(&bytes[..i]);
+        let mut len = i;
+        let table = fold_table();
+        while i < bytes.len() {
+            let b = bytes[i];
+            let one;
+            let out: &[u8] = if b < 0x80 {
+                one = [if b == b'`' { b'\'' } else { b.to_ascii_lowercase() }];
+                i += 1;
+                &one
+            } else if (b == 0xC2 || b == 0xC3) && i + 1 < bytes.len() {
+                // U+0080..U+00FF: two bytes (valid UTF-8: the second is a
+                // continuation byte).
+                let cp = (usize::from(b & 0x1F) << 6) | usize::from(bytes[i + 1] & 0x3F);
+                i += 2;
+                table.latin1[cp - 0x80].as_slice()
+            } else if b == 0xE2 && i + 2 < bytes.len() && (bytes[i + 1] & 0xFE) == 0x80 {
+                // U+2000..U+207F: three bytes.
+                let cp = (usize::from(bytes[i + 1] & 0x3F) << 6) | usize::from(bytes[i + 2] & 0x3F);
+                i += 3;
+                table.punct.get(cp)?.as_slice()
+            } else {
+                return None;
+            };
+            if len + out.len() > INLINE {
+                return None;
+            }
+            for &o in out {
+                buf[len] = o;
+                len += 1;
+                h = fnv_step(h, o);
+            }
+        }
+        Some((Norm::Inline { len: len as u8, buf }, h))
     }
 
     fn from_str(s: &str) -> Norm<'static> {
@@ -370,6 +438,53 @@ impl PartialEq<&str> for Norm<'_> {
     fn eq(&self, other: &&str) -> bool {
         &**self == *other
     }
+}
+
+/// A character's normalised form as UTF-8 (at most 4 bytes).
+#[derive(Clone, Copy, Default)]
+struct Folded {
+    len: u8,
+    bytes: [u8; 4],
+}
+
+impl Folded {
+    #[inline]
+    fn as_slice(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+/// The normalised form of every character of U+0080..U+00FF (`latin1`,
+/// index `c - 0x80`) and U+2000..U+206F (`punct`, index `c - 0x2000`),
+/// computed once by [`normalize_into`] itself, so that the fast path of
+/// [`Norm::with_id`] cannot disagree with it (normalisation is character
+/// by character).
+struct FoldTable {
+    latin1: [Folded; 128],
+    punct: [Folded; 0x70],
+}
+
+fn fold_table() -> &'static FoldTable {
+    static TABLE: std::sync::OnceLock<FoldTable> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let folded = |cp: u32| {
+            let mut s = String::new();
+            if let Some(c) = char::from_u32(cp) {
+                normalize_into(c.encode_utf8(&mut [0; 4]), &mut s);
+            }
+            assert!(s.len() <= 4, "U+{cp:04X} normalises to over 4 bytes");
+            let mut f = Folded {
+                len: s.len() as u8,
+                ..Folded::default()
+            };
+            f.bytes[..s.len()].copy_from_slice(s.as_bytes());
+            f
+        };
+        FoldTable {
+            latin1: std::array::from_fn(|k| folded(0x80 + k as u32)),
+            punct: std::array::from_fn(|k| folded(0x2000 + k as u32)),
+        }
+    })
 }
 
 /// Lower-cases, removes accents, folds typographic apostrophes (’ ʼ `) to
@@ -484,6 +599,62 @@ mod tests {
         );
         assert_eq!(v.norm_text(0..2), "le telephone");
         assert_eq!(v.ids[1], word_id("telephone"));
+    }
+
+    /// [`Norm::with_id`]'s fast paths give what [`normalize`] and
+    /// [`word_id`] give, for every character alone, inside words of every
+    /// shape, and at the inline buffer's limit; stored the same way too.
+    #[test]
+    fn fused_normalisation_and_id_agree_with_normalize() {
+        let mut scratch = String::new();
+        let mut check = |w: &str| {
+            let (n, id) = Norm::with_id(w, &mut scratch);
+            let reference = normalize(w);
+            assert_eq!(&*n, reference, "{w:?}");
+            assert_eq!(id, word_id(&reference), "{w:?}");
+            let stored = match n {
+                Norm::Borrowed(_) => "borrowed",
+                Norm::Inline { .. } => "inline",
+                Norm::Heap(_) => "heap",
+            };
+            let expected = if is_normal(w) {
+                "borrowed"
+            } else if reference.len() <= INLINE {
+                "inline"
+            } else {
+                "heap"
+            };
+            assert_eq!(stored, expected, "{w:?}");
+        };
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            check(&c.to_string());
+            check(&format!("Ab{c}é’"));
+        }
+        for w in [
+            "",
+            "a",
+            "É",
+            "ÉTATS-UNIS",
+            "l’UE",
+            "d`",
+            "Æsir",
+            "Straße",
+            "naïveté",
+            "Ørsted",
+            "Москва",
+            "日本",
+            "aaaaaaaaaaaaaaaaaaaaaé",
+            "aaaaaaaaaaaaaaaaaaaaaaé",
+            "aaaaaaaaaaaaaaaaaaaaaaa",
+            "Aaaaaaaaaaaaaaaaaaaaaaa",
+            "Æaaaaaaaaaaaaaaaaaaaaa",
+            "Æaaaaaaaaaaaaaaaaaaaa",
+            "é—é—é—é—é—é—é—",
+            "x\u{2070}y",
+            "x\u{206F}",
+        ] {
+            check(w);
+        }
     }
 
     /// The per-character fast paths give what full Unicode lower-casing
