@@ -146,6 +146,10 @@ pub struct CorpusSelection {
     /// the CoNLL04 conventions (titles, `City, State`, companies) the
     /// relations stage is scored in.
     pub conll04_repeat: usize,
+    /// `(f, n)`: leave out the CoNLL04 train sentences whose index is `f`
+    /// modulo `n`, for a model that finds mentions in sentences it never
+    /// saw (the relations stage calibrates its thresholds on those).
+    pub conll04_holdout: Option<(usize, usize)>,
 }
 
 /// Loads the training examples from `corpora` (`../shared/corpora`).
@@ -182,6 +186,15 @@ pub fn load(
     }
     if sel.conll04 {
         let s = read_conll04(&corpora.join("relations/conll04/conll04_train.json"))?;
+        let s: Vec<Sentence> = match sel.conll04_holdout {
+            Some((f, n)) => s
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| i % n != f)
+                .map(|p| p.1)
+                .collect(),
+            None => s,
+        };
         log("conll04/train", s.len());
         for sent in &s {
             let mut ex = example(sent, "en", false, gaz);
