@@ -30,7 +30,7 @@ use patterns::{Compiled, Ctx, Match, PatternDef};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
-use view::{Arg, IdBuild, LazyIds, SentenceView};
+use view::{Arg, IdBuild, IdFilter, LazyIds, SentenceView};
 
 /// The loaded relation models.
 #[derive(Debug, Clone, Default)]
@@ -73,10 +73,10 @@ struct PatternSet {
     /// Word id -> the (pattern, anchor) pairs it satisfies and the
     /// patterns that can start on it: one lookup per token for both.
     words: HashMap<u64, WordEntry, IdBuild>,
-    /// The ids of `words` hashed to [`WordFilter::BITS`] bits: most words
-    /// of a sentence are in no pattern, and a bit test rules them out
-    /// before the hash lookup.
-    filter: WordFilter,
+    /// The ids of `words` in 4096 bits (512 bytes) for a few hundred pattern
+    /// words: most words of a sentence are in no pattern, and a bit test
+    /// rules them out before the hash lookup.
+    filter: IdFilter<64>,
     /// Per pattern, the bits of all its anchors.
     all_anchors: Vec<u32>,
     /// Patterns that can start anywhere, on an office title, on a number.
@@ -106,7 +106,7 @@ impl PatternSet {
             extractors: pats.iter().map(|p| format!("pattern:{}", p.def.name)).collect(),
             pats: Vec::new(),
             words: HashMap::default(),
-            filter: WordFilter::default(),
+            filter: IdFilter::default(),
             all_anchors: Vec::new(),
             start_any: 0,
             start_arg: [[0; 2]; 4],
@@ -216,38 +216,6 @@ struct WordEntry {
     anchors: Vec<(u8, u8)>,
     /// Patterns that can start on it.
     start: u128,
-}
-
-/// A set of word ids hashed to [`WordFilter::BITS`] bits (by the id's top
-/// bits, FNV-1a's best mixed): a clear bit means the id is not in the set.
-#[derive(Clone)]
-struct WordFilter(Box<[u64; WordFilter::BITS / 64]>);
-
-impl Default for WordFilter {
-    fn default() -> Self {
-        WordFilter(Box::new([0; WordFilter::BITS / 64]))
-    }
-}
-
-impl WordFilter {
-    /// 4096 bits (512 bytes) for a few hundred pattern words: about one
-    /// word in ten of a sentence passes without being in the set.
-    const BITS: usize = 4096;
-
-    fn bit(id: u64) -> usize {
-        (id >> (64 - Self::BITS.trailing_zeros())) as usize
-    }
-
-    fn add(&mut self, id: u64) {
-        let b = Self::bit(id);
-        self.0[b / 64] |= 1 << (b % 64);
-    }
-
-    #[inline]
-    fn may_hold(&self, id: u64) -> bool {
-        let b = Self::bit(id);
-        self.0[b / 64] & (1 << (b % 64)) != 0
-    }
 }
 
 fn compiled(lang: &str) -> &'static PatternSet {
@@ -583,8 +551,9 @@ const M_REPORTED: u8 = 16;
 /// one table lookup per token and sentence, instead of one per list, word
 /// and match.
 fn modality_marks(view: &SentenceView, out: &mut Vec<u8>) {
-    static TABLE: OnceLock<HashMap<u64, u8, IdBuild>> = OnceLock::new();
-    let table = TABLE.get_or_init(|| {
+    type Table = (IdFilter<16>, HashMap<u64, u8, IdBuild>);
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    let (filter, table) = TABLE.get_or_init(|| {
         let mut t: HashMap<u64, u8, IdBuild> = HashMap::default();
         for (list, bit) in [
             (DENIED, M_DENIED),
@@ -597,10 +566,16 @@ fn modality_marks(view: &SentenceView, out: &mut Vec<u8>) {
                 *t.entry(view::word_id(w)).or_default() |= bit;
             }
         }
-        t
+        (t.keys().copied().collect(), t)
     });
     out.clear();
-    out.extend(view.ids.iter().map(|w| table.get(w).copied().unwrap_or(0)));
+    out.extend(view.ids.iter().map(|w| {
+        if filter.may_hold(*w) {
+            table.get(w).copied().unwrap_or(0)
+        } else {
+            0
+        }
+    }));
 }
 
 /// The modality of a match, from the [`modality_marks`] of its sentence.
@@ -893,13 +868,28 @@ fn finish(mut cands: Vec<Cand>, entities: &[Entity]) -> Vec<Relation> {
 pub fn sentence_views<'t>(text: &'t str, doc: &Document, entities: &[Entity]) -> Vec<SentenceView<'t>> {
     // (sentence, mention) in entity then mention order; one flat list
     // sorted once rather than a map of lists.
-    let mut found: Vec<(usize, Arg)> = Vec::with_capacity(entities.iter().map(|e| e.mentions.len()).sum());
+    let mentions = || entities.iter().flat_map(|e| e.mentions.iter());
+    // Each mention's first token (`doc.token_at_or_after(m.start)`), by one
+    // walk over the tokens in the order the mentions start: a binary search
+    // per mention made a chain of dependent loads over tokens the stage
+    // reads first, the largest part of building views on short articles.
+    let mut by_start: Vec<(usize, u32)> = mentions().enumerate().map(|(k, m)| (m.start, k as u32)).collect();
+    by_start.sort_unstable();
+    let mut first_token = vec![0usize; by_start.len()];
+    let mut t = 0;
+    for &(start, k) in &by_start {
+        while t < doc.tokens.len() && doc.tokens[t].start < start {
+            t += 1;
+        }
+        first_token[k as usize] = t;
+    }
+    let mut found: Vec<(usize, Arg)> = Vec::with_capacity(by_start.len());
+    let mut first_token = first_token.into_iter();
     for (ei, e) in entities.iter().enumerate() {
         for m in &e.mentions {
-            let i = doc.token_at_or_after(m.start);
+            let i = first_token.next().unwrap_or(doc.tokens.len());
             // `doc.token_at_or_after(m.end)`, found by walking on from `i`
-            // (a mention is a few tokens long): a second binary search
-            // over the article's tokens cost more.
+            // (a mention is a few tokens long).
             let j = i + doc.tokens[i..].iter().take_while(|t| t.start < m.end).count();
             if i >= j || doc.tokens[i].start != m.start || doc.tokens[j - 1].end != m.end {
                 continue;
@@ -909,7 +899,6 @@ pub fn sentence_views<'t>(text: &'t str, doc: &Document, entities: &[Entity]) ->
             if !sent.tokens.contains(&(j - 1)) {
                 continue;
             }
-            let first = m.text.chars().next();
             found.push((
                 si,
                 Arg {
@@ -918,7 +907,8 @@ pub fn sentence_views<'t>(text: &'t str, doc: &Document, entities: &[Entity]) ->
                     kind: e.kind,
                     subtype: e.subtype.clone(),
                     span: Span::new(m.start, m.end),
-                    demonym: e.kind == EntityType::LOC && first.is_some_and(char::is_lowercase),
+                    demonym: e.kind == EntityType::LOC
+                        && m.text.chars().next().is_some_and(char::is_lowercase),
                 },
             ));
         }

@@ -21,7 +21,7 @@
 //! | commissaire européen / commissioner, haut représentant | `commissioner`, `high_representative` |
 
 use super::patterns::{compile, Ctx, Elem, Start};
-use super::view::{word_id, IdBuild, SentenceView};
+use super::view::{word_id, IdBuild, IdFilter, SentenceView};
 use crate::pipeline::record::EntityType;
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
@@ -252,7 +252,8 @@ fn tables() -> &'static (Vec<OfficeDef>, Vec<OfficeDef>) {
 /// The office definitions of a language (French, English, or both for any
 /// other code, in that order) by the word id a title can start with: a
 /// token is looked up once, not tested against every definition.
-type StartIndex = HashMap<u64, Vec<&'static OfficeDef>, IdBuild>;
+/// With a 1024-bit filter of its keys: a title starts on few words.
+type StartIndex = (IdFilter<16>, HashMap<u64, Vec<&'static OfficeDef>, IdBuild>);
 
 fn start_index(lang: &str) -> &'static StartIndex {
     static FR: OnceLock<StartIndex> = OnceLock::new();
@@ -268,13 +269,13 @@ fn start_index(lang: &str) -> &'static StartIndex {
             .chain(en)
             .flat_map(|d| d.start.words.iter().map(|w| word_id(w)))
             .collect();
-        let mut index = StartIndex::default();
+        let mut index: HashMap<u64, Vec<&'static OfficeDef>, IdBuild> = HashMap::default();
         for d in defs.iter().flat_map(|d| d.iter()) {
             for &w in d.start.ids.iter().filter(|w| first_words.contains(w)) {
                 index.entry(w).or_default().push(d);
             }
         }
-        index
+        (index.keys().copied().collect(), index)
     };
     let (fr, en) = tables();
     match lang {
@@ -295,7 +296,7 @@ pub fn find_titles(view: &SentenceView, lang: &str) -> Vec<TitleMatch> {
 /// [`find_titles`] in a sentence prepared for matching (its titles unused).
 pub fn find_titles_in(ctx: &Ctx, lang: &str) -> Vec<TitleMatch> {
     let view = ctx.view;
-    let index = start_index(lang);
+    let (starts, index) = start_index(lang);
     let mut out: Vec<TitleMatch> = Vec::new();
     let mut words = WordBloom::default();
     view.ids.iter().for_each(|&w| words.add(w));
@@ -304,7 +305,12 @@ pub fn find_titles_in(ctx: &Ctx, lang: &str) -> Vec<TitleMatch> {
         let mut best: Option<TitleMatch> = None;
         // A title never starts inside a name ("Ministère des Affaires
         // étrangères" as an organisation is not a minister).
-        if let Some(defs) = index.get(&view.ids[i]).filter(|_| ctx.arg_covering(i).is_none()) {
+        let w = view.ids[i];
+        if let Some(defs) = (starts.may_hold(w))
+            .then(|| index.get(&w))
+            .flatten()
+            .filter(|_| ctx.arg_covering(i).is_none())
+        {
             for d in defs.iter().filter(|d| words.covers(&d.required)) {
                 if let Some(m) = ctx.match_at(&d.elems, i) {
                     if best.as_ref().is_none_or(|b| m.end > b.end) {

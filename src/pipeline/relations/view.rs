@@ -133,14 +133,56 @@ pub const fn word_id(word: &str) -> u64 {
     h
 }
 
+/// A set of word ids hashed to `64 * W` bits by the id's top bits (the
+/// best mixed of FNV-1a): a clear bit means the id is not in the set, so
+/// most words of a text, which are on no list, are ruled out by one bit
+/// test instead of a hash lookup. `W` a power of two.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdFilter<const W: usize>([u64; W]);
+
+impl<const W: usize> Default for IdFilter<W> {
+    fn default() -> Self {
+        IdFilter([0; W])
+    }
+}
+
+impl<const W: usize> IdFilter<W> {
+    #[inline]
+    fn bit(id: u64) -> usize {
+        // log2 of the bit count: 6 for the word, log2(W) for the words.
+        (id >> (64 - 6 - W.trailing_zeros())) as usize
+    }
+
+    pub fn add(&mut self, id: u64) {
+        let b = Self::bit(id);
+        self.0[b / 64] |= 1 << (b % 64);
+    }
+
+    /// False only when `id` was never added.
+    #[inline]
+    pub fn may_hold(&self, id: u64) -> bool {
+        let b = Self::bit(id);
+        self.0[b / 64] & (1 << (b % 64)) != 0
+    }
+}
+
+impl<const W: usize> FromIterator<u64> for IdFilter<W> {
+    fn from_iter<I: IntoIterator<Item = u64>>(ids: I) -> Self {
+        let mut f = IdFilter::default();
+        ids.into_iter().for_each(|id| f.add(id));
+        f
+    }
+}
+
 /// A small closed word list as ids. Membership is a scan over integers for
 /// a handful of words and a hash lookup (the ids are hashes already) for
 /// longer lists, which the matcher and the modality test query per token.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WordIds {
     ids: Vec<u64>,
-    /// The same ids as a set, for lists longer than [`WordIds::SCAN`].
-    set: Option<HashSet<u64, IdBuild>>,
+    /// The same ids as a set, for lists longer than [`WordIds::SCAN`],
+    /// behind a 256-bit filter (most tokens tested are on no list).
+    set: Option<(IdFilter<4>, HashSet<u64, IdBuild>)>,
 }
 
 impl WordIds {
@@ -149,7 +191,8 @@ impl WordIds {
 
     pub fn new<S: AsRef<str>>(words: &[S]) -> WordIds {
         let ids: Vec<u64> = words.iter().map(|w| word_id(w.as_ref())).collect();
-        let set = (ids.len() > Self::SCAN).then(|| ids.iter().copied().collect());
+        let set =
+            (ids.len() > Self::SCAN).then(|| (ids.iter().copied().collect(), ids.iter().copied().collect()));
         WordIds { ids, set }
     }
 
@@ -161,7 +204,7 @@ impl WordIds {
     #[inline]
     pub fn contains(&self, id: u64) -> bool {
         match &self.set {
-            Some(set) => set.contains(&id),
+            Some((filter, set)) => filter.may_hold(id) && set.contains(&id),
             None => self.ids.contains(&id),
         }
     }
@@ -600,6 +643,29 @@ mod tests {
         assert_eq!(v.norm_text(0..2), "le telephone");
         assert_eq!(v.ids[1], word_id("telephone"));
     }
+
+    /// A filter never rules out an id it holds, and rules out most others
+    /// (what makes it worth a bit test before the lookup).
+    #[test]
+    fn id_filter_has_no_false_negatives() {
+        let held: Vec<u64> = (0..200).map(|i| word_id(&format!("w{i}"))).collect();
+        let f: IdFilter<64> = held.iter().copied().collect();
+        assert!(held.iter().all(|&id| f.may_hold(id)));
+        let passed = (0..10_000)
+            .filter(|i| f.may_hold(word_id(&format!("other{i}"))))
+            .count();
+        assert!(passed < 1_000, "{passed} of 10000 absent ids passed");
+        let small: IdFilter<4> = held[..20].iter().copied().collect();
+        assert!(held[..20].iter().all(|&id| small.may_hold(id)));
+        let ids = WordIds::new(&DENIED_LIKE);
+        assert!(DENIED_LIKE.iter().all(|w| ids.contains(word_id(w))));
+        assert!(!ids.contains(word_id("absent")));
+    }
+
+    const DENIED_LIKE: [&str; 12] = [
+        "pas", "jamais", "refuse", "not", "never", "n't", "refused", "rejects", "denied", "declined",
+        "denies", "dementi",
+    ];
 
     /// [`Norm::with_id`]'s fast paths give what [`normalize`] and
     /// [`word_id`] give, for every character alone, inside words of every
