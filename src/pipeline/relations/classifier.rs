@@ -18,7 +18,12 @@
 //! passes are averaged (bagging: the per-type thresholds chosen by
 //! cross-validation moved by up to 0.2 from one shuffle seed to the next
 //! with a single fit). The shipped model stores only non-zero weights,
-//! quantised to 16 bits, with delta-coded indices.
+//! quantised to 16 bits, with delta-coded indices. It is trained over gold
+//! mentions, the mentions the entities stage finds in the training
+//! sentences, and the mentions jackknifed NER models (each trained without
+//! a fifth of CoNLL04 train) find in the sentences they never saw: only
+//! those carry the entity noise of unseen text (`newsflow train relations
+//! --jackknife-ner`, docs/relations.md).
 
 use super::conll04::relation_for;
 use super::conll04::RELATION_TYPES;
@@ -245,7 +250,9 @@ pub struct TrainConfig {
     pub seed: u64,
     pub threshold: f32,
     /// Models trained on differently shuffled passes whose weights are
-    /// averaged into the one shipped.
+    /// averaged into the one shipped: with one fit, the per-type
+    /// thresholds cross-validated afterwards moved by up to 0.2 from one
+    /// shuffle seed to the next.
     pub bags: usize,
 }
 
