@@ -57,9 +57,16 @@ pub struct Args {
     #[arg(long, default_value_t = 5)]
     pub folds: usize,
     /// How much each training line counts: `words` (its word weight: the
-    /// metric is over words), `sqrt` (its square root) or `line` (1).
+    /// metric is over words), `sqrt` (its square root), `line` (1) or
+    /// `page` (its share of the page's words: the metric is a mean over
+    /// pages, so each page counts about equally).
     #[arg(long, value_enum, default_value_t = Weighting::Sqrt)]
     pub weighting: Weighting,
+    /// Feature-name prefixes to leave out of both passes (comma-separated,
+    /// e.g. `pg_,@grp`), for ablations without a rebuild: a feature the
+    /// model file lacks weighs 0 at inference.
+    #[arg(long, value_delimiter = ',')]
+    pub drop: Vec<String>,
     /// Worker threads for feature extraction and scoring (default: one per core).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
@@ -71,6 +78,7 @@ pub enum Weighting {
     Line,
     Sqrt,
     Words,
+    Page,
 }
 
 /// One page's lines, ready for training and scoring.
@@ -161,6 +169,10 @@ fn prepare(page: &Page, weighting: Weighting) -> Prepared {
     let undecided = model::undecided(&lines);
     let names = undecided.iter().map(|&i| std::mem::take(&mut feats[i])).collect();
     let labels = undecided.iter().map(|&i| all_labels[i]).collect();
+    let page_words: f32 = undecided
+        .iter()
+        .map(|&i| text::word_weight(&lines[i].norm).max(1.0) as f32)
+        .sum();
     let weights = undecided
         .iter()
         .map(|&i| {
@@ -169,6 +181,9 @@ fn prepare(page: &Page, weighting: Weighting) -> Prepared {
                 Weighting::Line => 1.0,
                 Weighting::Sqrt => w.sqrt(),
                 Weighting::Words => w,
+                // 100 words' worth per page, as many as a typical page's
+                // lines weigh under `sqrt`.
+                Weighting::Page => 100.0 * w / page_words.max(1.0),
             }
         })
         .collect();
@@ -300,21 +315,21 @@ fn named(names: &[String], w: &[f32], min_weight: f32) -> HashMap<String, f32> {
 /// `p`, decoded with `threshold` and `switch_cost`, through the same steps
 /// as `clean_text` (the `MIN_LINES` gate, title, labels, comment tail).
 fn page_score(page: &Prepared, p: &[f32], threshold: f32, switch_cost: f32) -> eval::Prf {
-    page_score_with(page, p, threshold, switch_cost, model::STEPS)
+    page_score_with(page, p, threshold, switch_cost, model::STEPS, model::MIN_LINES)
 }
 
-/// [`page_score`] with a choice of position rules (for the ablation).
+/// [`page_score`] with a choice of position rules and of the line-count
+/// gate below which the region heuristic decides (for the ablations).
 fn page_score_with(
     page: &Prepared,
     p: &[f32],
     threshold: f32,
     switch_cost: f32,
     steps: text::Steps,
+    min_lines: usize,
 ) -> eval::Prf {
     let mut lines = page.lines.clone();
-    let c = if lines.len() < model::MIN_LINES
-        || model::body_throughout(&page.lines, &page.region, &page.undecided)
-    {
+    let c = if lines.len() < min_lines || model::body_throughout(&page.lines, &page.region, &page.undecided) {
         text::drop_outside_region(&mut lines, &page.region);
         text::finish(&mut lines, text::Mode::Page, true)
     } else {
@@ -450,7 +465,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             pages_with[id as usize] += 1;
         }
     }
-    let kept = |id: &u32| pages_with[*id as usize] >= args.min_pages;
+    let dropped = |name: &str| {
+        args.drop
+            .iter()
+            .any(|d| !d.is_empty() && name.starts_with(d.as_str()))
+    };
+    let kept =
+        |id: &u32| pages_with[*id as usize] >= args.min_pages && !dropped(&lexicon.names[*id as usize]);
     for (p, ids) in prepared.iter_mut().filter(|p| !p.heldout).zip(raw_ids) {
         p.ids = ids
             .into_iter()
@@ -502,7 +523,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .map(|(p, probs)| {
                 stack_features(&p.lines, &p.region, &p.undecided, probs)
                     .into_iter()
-                    .map(|f| f.into_iter().map(|n| stack_lexicon.intern(n)).collect())
+                    .map(|f| {
+                        f.into_iter()
+                            .filter(|n| !dropped(n))
+                            .map(|n| stack_lexicon.intern(n))
+                            .collect()
+                    })
                     .collect()
             })
             .collect();
@@ -540,12 +566,42 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mean_of = |pages: &[(&Prepared, &Vec<f32>)], switch_cost: f32, steps: text::Steps| {
         let mut mean = eval::MeanPrf::default();
         for s in parallel(pages, jobs, |(p, probs)| {
-            page_score_with(p, probs, best.0, switch_cost, steps)
+            page_score_with(p, probs, best.0, switch_cost, steps, model::MIN_LINES)
         }) {
             mean.add(s);
         }
         mean.mean().f1
     };
+    // Pages under the `MIN_LINES` gate: the region heuristic decides them;
+    // would the model do better there?
+    let short: Vec<(&Prepared, &Vec<f32>)> = scored
+        .iter()
+        .copied()
+        .filter(|(p, _)| p.lines.len() < model::MIN_LINES)
+        .collect();
+    if !short.is_empty() {
+        let mean_short = |min_lines: usize| {
+            let mut mean = eval::MeanPrf::default();
+            for s in parallel(&short, jobs, |(p, probs)| {
+                page_score_with(p, probs, best.0, best.1, model::STEPS, min_lines)
+            }) {
+                mean.add(s);
+            }
+            mean.mean().f1
+        };
+        let words: usize = short.iter().map(|(p, _)| p.truth_words).sum();
+        let all_words: usize = trainset.iter().map(|p| p.truth_words).sum();
+        println!(
+            "  pages under {} lines: {} of {} ({} of {} truth words): region heuristic F1 {:.4}, model F1 {:.4}",
+            model::MIN_LINES,
+            short.len(),
+            trainset.len(),
+            words,
+            all_words,
+            mean_short(model::MIN_LINES),
+            mean_short(0)
+        );
+    }
     for (name, pages, switch_cost, steps) in [
         ("line pass only", &with_oof, best.1, model::STEPS),
         ("no decoding (switch cost 0)", &scored, 0.0, model::STEPS),
