@@ -96,6 +96,14 @@ pub struct Args {
     /// mentions only.
     #[arg(long, value_delimiter = ',')]
     pub jackknife_ner: Vec<PathBuf>,
+    /// Learn the CoNLL04 argument conventions over the jackknifed mentions
+    /// (titles the entities stage leaves out of unseen text).
+    #[arg(long, requires = "jackknife_ner")]
+    pub jackknife_conventions: bool,
+    /// Also train on the pairs over the jackknifed mentions (a third copy
+    /// of each sentence, with the entity noise of unseen text).
+    #[arg(long, requires = "jackknife_ner")]
+    pub jackknife_train: bool,
     /// Don't write the model (only report dev scores).
     #[arg(long)]
     pub dry_run: bool,
@@ -135,17 +143,44 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             training_pairs(&view, &gold, out);
         }
     }
+    let jackknife_runs = if args.jackknife_ner.is_empty() {
+        None
+    } else {
+        Some(jackknife_runs(
+            &examples,
+            &args.jackknife_ner,
+            args.folds,
+            &harness,
+        )?)
+    };
     if args.entities != Mentions::Gold {
         let runs = examples
             .iter()
             .enumerate()
             .map(|(n, ex)| harness.run(&pipeline, ex, n))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        convention = learn_convention(&runs, &examples);
+        convention = match &jackknife_runs {
+            Some(jk) if args.jackknife_conventions => learn_convention(jk, &examples),
+            _ => learn_convention(&runs, &examples),
+        };
         for (run, out) in runs.iter().zip(&mut found_pairs) {
             predicted_pairs(run, &convention, out);
         }
     }
+    let jackknifed = jackknife_runs.map(|runs| {
+        let mut pairs: Vec<Vec<Vec<TrainPair>>> = examples.iter().map(|_| Vec::new()).collect();
+        for (run, out) in runs.iter().zip(&mut pairs) {
+            predicted_pairs(run, &convention, out);
+        }
+        let reachable = pairs.iter().flatten().flatten().filter(|p| p.gold).count();
+        let gold: usize = examples.iter().map(|e| e.relations.len()).sum();
+        eprintln!(
+            "jackknifed mentions: {reachable} of {gold} train relations have both arguments found ({:.1}%)",
+            100.0 * reachable as f64 / gold.max(1) as f64
+        );
+        pairs
+    });
+    let extra = jackknifed.as_deref().filter(|_| args.jackknife_train);
     let config = TrainConfig {
         epochs: args.epochs,
         learning_rate: args.learning_rate,
@@ -154,7 +189,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         seed: args.seed,
         bags: args.bags,
     };
-    let all = pairs_of(&gold_pairs, &found_pairs, |_| true);
+    let sets = PairSets {
+        gold: &gold_pairs,
+        found: &found_pairs,
+        extra,
+    };
+    let all = sets.select(|_| true);
     let mut model = PairClassifier::train(&all, &config);
     model.convention = convention;
     eprintln!(
@@ -173,21 +213,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             config.threshold
         );
     } else {
-        let jackknifed = if args.jackknife_ner.is_empty() {
-            None
-        } else {
-            Some(jackknife_pairs(
-                &examples,
-                &args.jackknife_ner,
-                args.folds,
-                &harness,
-                &model.convention,
-            )?)
-        };
         model.thresholds = cross_validated_thresholds(
             &examples,
-            &gold_pairs,
-            &found_pairs,
+            &sets,
             jackknifed.as_deref(),
             &config,
             args.folds,
@@ -237,16 +265,29 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The pairs of the sentences `keep` selects, over gold and found mentions.
-fn pairs_of<'p>(
+/// The training pairs of every sentence: over its gold mentions, over the
+/// mentions the pipeline found (one list per sentence view), and `extra`
+/// found mentions (the jackknifed ones, with `--jackknife-train`).
+struct PairSets<'p> {
     gold: &'p [Vec<TrainPair>],
     found: &'p [Vec<Vec<TrainPair>>],
-    keep: impl Fn(usize) -> bool,
-) -> Vec<&'p TrainPair> {
-    (0..gold.len())
-        .filter(|&n| keep(n))
-        .flat_map(|n| gold[n].iter().chain(found[n].iter().flatten()))
-        .collect()
+    extra: Option<&'p [Vec<Vec<TrainPair>>]>,
+}
+
+impl<'p> PairSets<'p> {
+    /// The pairs of the sentences `keep` selects.
+    fn select(&self, keep: impl Fn(usize) -> bool) -> Vec<&'p TrainPair> {
+        (0..self.gold.len())
+            .filter(|&n| keep(n))
+            .flat_map(|n| {
+                let extra = self.extra.map(|e| e[n].iter().flatten()).into_iter().flatten();
+                self.gold[n]
+                    .iter()
+                    .chain(self.found[n].iter().flatten())
+                    .chain(extra)
+            })
+            .collect()
+    }
 }
 
 /// Learns the CoNLL04 argument conventions over the training runs: title
@@ -280,41 +321,40 @@ fn learn_convention(runs: &[Run], examples: &[Example]) -> Convention {
     counts.learnt(3)
 }
 
-/// The training pairs over the mentions that jackknifed NER models find:
-/// sentence `n` run with `models[n % folds]`, which was trained without it.
-fn jackknife_pairs(
-    examples: &[Example],
+/// The training sentences run through jackknifed NER models: sentence `n`
+/// with `models[n % folds]`, which was trained without it.
+fn jackknife_runs<'e>(
+    examples: &'e [Example],
     models: &[PathBuf],
     folds: usize,
     harness: &Harness,
-    convention: &Convention,
-) -> anyhow::Result<Vec<Vec<Vec<TrainPair>>>> {
+) -> anyhow::Result<Vec<Run<'e>>> {
     anyhow::ensure!(
         models.len() == folds,
         "--jackknife-ner takes one model per fold: {} given, --folds {folds}",
         models.len()
     );
-    let mut out: Vec<Vec<Vec<TrainPair>>> = examples.iter().map(|_| Vec::new()).collect();
-    let mut reachable = 0usize;
-    for (k, file) in models.iter().enumerate() {
-        let pipeline = Pipeline {
-            entities: entity_stage(Some(file)).with_context(|| {
-                format!("--jackknife-ner: cannot load {} (make it with `newsflow train ner --conll04-holdout {k}/{folds}`)", file.display())
-            })?,
-            relations: RelationModels::default(),
-        };
-        for n in (k..examples.len()).step_by(folds) {
-            let run = harness.run(&pipeline, &examples[n], n)?;
-            predicted_pairs(&run, convention, &mut out[n]);
-            reachable += out[n].iter().flatten().filter(|p| p.gold).count();
-        }
-    }
-    let gold: usize = examples.iter().map(|e| e.relations.len()).sum();
-    eprintln!(
-        "jackknifed mentions: {reachable} of {gold} train relations have both arguments found ({:.1}%)",
-        100.0 * reachable as f64 / gold.max(1) as f64
-    );
-    Ok(out)
+    let pipelines = models
+        .iter()
+        .enumerate()
+        .map(|(k, file)| {
+            let entities = entity_stage(Some(file)).with_context(|| {
+                format!(
+                    "--jackknife-ner: cannot load {} (make it with `newsflow train ner --conll04-holdout {k}/{folds}`)",
+                    file.display()
+                )
+            })?;
+            Ok(Pipeline {
+                entities,
+                relations: RelationModels::default(),
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    examples
+        .iter()
+        .enumerate()
+        .map(|(n, ex)| harness.run(&pipelines[n % folds], ex, n))
+        .collect()
 }
 
 /// Per-type thresholds by `folds`-fold cross-validation over sentences: a
@@ -324,19 +364,18 @@ fn jackknife_pairs(
 /// F1 of [`select`]'s output against every gold relation.
 fn cross_validated_thresholds(
     examples: &[Example],
-    gold_pairs: &[Vec<TrainPair>],
-    found_pairs: &[Vec<Vec<TrainPair>>],
+    sets: &PairSets,
     jackknifed: Option<&[Vec<Vec<TrainPair>>]>,
     config: &TrainConfig,
     folds: usize,
     per_type: bool,
 ) -> anyhow::Result<[f32; RELATION_TYPES.len()]> {
     anyhow::ensure!(folds >= 2, "--folds must be at least 2");
-    let scored_pairs = jackknifed.unwrap_or(found_pairs);
+    let scored_pairs = jackknifed.unwrap_or(sets.found);
     // Out-of-fold scores, one list per found-mention view, with the answer.
     let mut views: Vec<Vec<(Scored, bool)>> = Vec::new();
     for f in 0..folds {
-        let model = PairClassifier::train(&pairs_of(gold_pairs, found_pairs, |n| n % folds != f), config);
+        let model = PairClassifier::train(&sets.select(|n| n % folds != f), config);
         for pairs in scored_pairs.iter().skip(f).step_by(folds) {
             for view in pairs {
                 views.push(
