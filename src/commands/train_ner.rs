@@ -162,3 +162,18 @@ fn parse_fold(s: &str) -> Result<(usize, usize), String> {
     }
     Ok((f, n))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_fold;
+
+    #[test]
+    fn folds_parse_and_bad_ones_say_why() {
+        assert_eq!(parse_fold("0/5"), Ok((0, 5)));
+        assert_eq!(parse_fold(" 4 / 5 "), Ok((4, 5)));
+        assert!(parse_fold("5/5").unwrap_err().contains("F < N"));
+        assert!(parse_fold("0/1").unwrap_err().contains("N >= 2"));
+        assert!(parse_fold("3").unwrap_err().contains("expected F/N"));
+        assert!(parse_fold("a/5").unwrap_err().contains("bad fold"));
+    }
+}
