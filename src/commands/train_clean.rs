@@ -49,8 +49,9 @@ pub struct Args {
     /// Features whose |weight| ends below this are pruned from the file.
     #[arg(long, default_value_t = 0.02)]
     pub min_weight: f32,
-    /// Features seen on fewer training pages than this are dropped.
-    #[arg(long, default_value_t = 3)]
+    /// Features seen on fewer training pages than this are dropped (6 beat
+    /// 3 on the training pages, 0.8154 vs 0.8142, with 42 % fewer features).
+    #[arg(long, default_value_t = 6)]
     pub min_pages: usize,
     /// Folds for cross-fitting the line pass (the stacked pass learns from
     /// probabilities of pages the line pass did not see); 0: no stacked pass.
@@ -60,7 +61,7 @@ pub struct Args {
     /// metric is over words), `sqrt` (its square root), `line` (1) or
     /// `page` (its share of the page's words: the metric is a mean over
     /// pages, so each page counts about equally).
-    #[arg(long, value_enum, default_value_t = Weighting::Sqrt)]
+    #[arg(long, value_enum, default_value_t = Weighting::Page)]
     pub weighting: Weighting,
     /// Feature-name prefixes to leave out of both passes (comma-separated,
     /// e.g. `pg_,@grp`), for ablations without a rebuild: a feature the
