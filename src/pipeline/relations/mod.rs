@@ -264,25 +264,32 @@ pub fn extract(
         }
         if todo != 0 {
             set.starts(&ctx, &titles, &mut starts);
-            modality_marks(view, &mut marks);
         }
+        // The modality marks, once a pattern has matched in the sentence
+        // (most sentences tried have no match).
+        marks.clear();
         while todo != 0 {
             let p = todo.trailing_zeros() as usize;
             todo &= todo - 1;
             let pat = &set.pats[p];
             let bit = 1u128 << p;
-            let found = Found {
-                text,
-                view,
-                titles: &titles,
-                def: &pat.def,
-                extractor: &set.extractors[p],
-                marks: &marks,
-            };
             ctx.find_each(
                 pat,
                 |i| starts[i] & bit != 0,
-                |m| from_match(&found, &m, &mut cands),
+                |m| {
+                    if marks.is_empty() {
+                        modality_marks(view, &mut marks);
+                    }
+                    let found = Found {
+                        text,
+                        view,
+                        titles: &titles,
+                        def: &pat.def,
+                        extractor: &set.extractors[p],
+                        marks: &marks,
+                    };
+                    from_match(&found, &m, &mut cands)
+                },
             );
         }
         if classifier_applies(lang, view) {
