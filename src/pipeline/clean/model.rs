@@ -406,9 +406,13 @@ fn shape_key(line: &Line) -> String {
 
 /// A price: a currency sign next to a digit ("$19.99", "19,90 €", "£ 5").
 fn has_price(clean: &str) -> bool {
+    const SIGNS: [char; 7] = ['$', '€', '£', '¥', '₹', '₽', '₩'];
+    if !clean.contains(SIGNS) {
+        return false;
+    }
     let chars: Vec<char> = clean.chars().collect();
     chars.iter().enumerate().any(|(i, c)| {
-        matches!(c, '$' | '€' | '£' | '¥' | '₹' | '₽' | '₩')
+        SIGNS.contains(c)
             && [i.checked_sub(1), i.checked_sub(2), Some(i + 1), Some(i + 2)]
                 .into_iter()
                 .flatten()
@@ -446,6 +450,10 @@ const MONTHS: [&str; 24] = [
 /// A date: a month name next to a number, or a numeric date (12/05/2024,
 /// 2024-05-12, 12.05.24).
 fn has_date(line: &Line) -> bool {
+    // Both forms need a digit; most lines have none.
+    if !line.clean.bytes().any(|b| b.is_ascii_digit()) && !line.norm.bytes().any(|b| b.is_ascii_digit()) {
+        return false;
+    }
     let words: Vec<&str> = line.norm.split(' ').collect();
     let named = words.iter().enumerate().any(|(k, w)| {
         MONTHS.contains(w)
