@@ -750,11 +750,7 @@ impl ArgCache {
                 }
             })
             .collect();
-        let subtypes = view
-            .args
-            .iter()
-            .map(|a| a.subtype.as_deref().map_or(0, fnv))
-            .collect();
+        let subtypes = view.args.iter().map(|a| a.subtype.map_or(0, fnv)).collect();
         let mut cover = vec![NO_ARG; view.len()];
         // Last mention first, so that the first one covering a token wins,
         // as in `SentenceView::arg_covering`.

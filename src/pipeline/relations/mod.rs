@@ -872,7 +872,7 @@ fn finish(mut cands: Vec<Cand>, entities: &[Entity]) -> Vec<Relation> {
 /// The sentences of `doc` that hold two mentions or a person, as views.
 /// Mentions that do not start and end on token boundaries (a demonym
 /// inside "kazakho-européenne") or that cross sentences are left out.
-pub fn sentence_views<'t>(text: &'t str, doc: &Document, entities: &[Entity]) -> Vec<SentenceView<'t>> {
+pub fn sentence_views<'t>(text: &'t str, doc: &Document, entities: &'t [Entity]) -> Vec<SentenceView<'t>> {
     // (sentence, mention) in entity then mention order; one flat list
     // sorted once rather than a map of lists.
     let mentions = || entities.iter().flat_map(|e| e.mentions.iter());
@@ -912,7 +912,7 @@ pub fn sentence_views<'t>(text: &'t str, doc: &Document, entities: &[Entity]) ->
                     entity: ei,
                     tokens: i - sent.tokens.start..j - sent.tokens.start,
                     kind: e.kind,
-                    subtype: e.subtype.clone(),
+                    subtype: e.subtype.as_deref(),
                     span: Span::new(m.start, m.end),
                     demonym: e.kind == EntityType::LOC
                         && m.text.chars().next().is_some_and(char::is_lowercase),

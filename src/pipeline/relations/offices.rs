@@ -370,7 +370,7 @@ fn extend(view: &SentenceView, t: &mut TitleMatch) {
         }
         if let Some(a) = view.args.iter().position(|a| a.tokens.end == p) {
             let arg = &view.args[a];
-            let demonym_like = arg.kind == EntityType::MISC && arg.subtype.as_deref() == Some("country");
+            let demonym_like = arg.kind == EntityType::MISC && arg.subtype == Some("country");
             if place_or_org(a) || demonym_like {
                 t.of = Some(a);
                 t.start = arg.tokens.start;

@@ -874,7 +874,7 @@ fn accepts(types: &TypeSpec, arg: &super::view::Arg) -> bool {
     if !types.kinds.is_empty() && !arg.demonym && !types.kinds.contains(&arg.kind) {
         return false;
     }
-    if !types.subtypes.is_empty() && !arg.subtype.as_ref().is_some_and(|s| types.subtypes.contains(s)) {
+    if !types.subtypes.is_empty() && !arg.subtype.is_some_and(|s| types.subtypes.iter().any(|t| t == s)) {
         return false;
     }
     true

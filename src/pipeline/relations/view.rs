@@ -14,14 +14,15 @@ use std::ops::Range;
 
 /// One entity mention inside a sentence.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Arg {
+pub struct Arg<'a> {
     /// Index of the entity in the stage's entity slice.
     pub entity: usize,
     /// Token range of the mention inside the sentence (sentence-relative).
     pub tokens: Range<usize>,
     pub kind: EntityType,
-    /// Finer type from linking (`country`, `city`, `international_org`, ...).
-    pub subtype: Option<String>,
+    /// Finer type from linking (`country`, `city`, `international_org`, ...),
+    /// borrowed from the entity (a copy per mention showed in profiles).
+    pub subtype: Option<&'a str>,
     /// Code point span in the text.
     pub span: Span,
     /// The mention is an adjective standing for its entity (a demonym such
@@ -47,7 +48,7 @@ pub struct SentenceView<'a> {
     /// Code point span of each token.
     pub spans: Vec<Span>,
     /// Mentions sorted by first token; they never overlap.
-    pub args: Vec<Arg>,
+    pub args: Vec<Arg<'a>>,
     /// Code point and byte offset in the text from which the sentence's
     /// surface can be read (its first token; `(0, 0)` for a view of a lone
     /// sentence), so that reading a title's words does not scan the article
@@ -58,7 +59,7 @@ pub struct SentenceView<'a> {
 impl<'a> SentenceView<'a> {
     /// A view of these tokens (surface forms and code point spans) and
     /// mentions; normalises and hashes each token once.
-    pub fn new(span: Span, words: Vec<&'a str>, spans: Vec<Span>, args: Vec<Arg>) -> SentenceView<'a> {
+    pub fn new(span: Span, words: Vec<&'a str>, spans: Vec<Span>, args: Vec<Arg<'a>>) -> SentenceView<'a> {
         // One scratch buffer for the words that need normalising; the
         // result is copied inline into their `Norm` (no allocation per word).
         let mut scratch = String::new();
