@@ -928,6 +928,32 @@ mod tests {
     }
 
     #[test]
+    fn page_signals_see_prices_dates_and_repeated_shapes() {
+        assert!(has_price("Now $19.99"));
+        assert!(has_price("19,90 €"));
+        assert!(!has_price("US$ markets rallied"));
+        assert!(!has_price("No price here, 19 items"));
+        let lines = crate::pipeline::clean::text::split_lines(
+            "Posted March 3, 2024\nOn 2024-05-12 we met.\nThe minister spoke at length.",
+        );
+        assert!(has_date(&lines[0]) && has_date(&lines[1]) && !has_date(&lines[2]));
+        // Listing items share a shape, whatever their words.
+        let items = crate::pipeline::clean::text::split_lines(
+            "Blue Widget 12\nRed Gadget 7\nThe minister spoke at length.",
+        );
+        assert_eq!(shape_key(&items[0]), shape_key(&items[1]));
+        assert_ne!(shape_key(&items[0]), shape_key(&items[2]));
+        let page = page_signals(&items);
+        assert_eq!(page.tags.len(), 7);
+        assert!(page.key.starts_with("pt="));
+        // The stacked pass gives each of the two items the other's probability.
+        let region = vec![false; 3];
+        let f = stack_features(&items, &region, &[0, 1, 2], &[0.9, 0.1, 0.5]);
+        assert!(f[1].contains(&"@grp=9&p=0".to_owned()), "{:?}", f[1]);
+        assert!(f[2].contains(&"@grp=none&p=2".to_owned()), "{:?}", f[2]);
+    }
+
+    #[test]
     fn shipped_model_parses() {
         // Empty before the first training run, a few thousand features after.
         let m = LineModel::from_gz(SHIPPED).unwrap();
