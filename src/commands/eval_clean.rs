@@ -43,6 +43,10 @@ pub struct Args {
     /// (held out: numeric id a multiple of 5; train: the rest).
     #[arg(long, value_enum, default_value_t = Split::All)]
     pub split: Split,
+    /// HTML path: also score bare rs-trafilatura (default options, its plain text, no
+    /// post-processing) on the same pages, as the baseline.
+    #[arg(long)]
+    pub baseline: bool,
 }
 
 /// The fixed split of a WCXB-layout directory by page id.
@@ -190,12 +194,24 @@ pub struct PageScore {
 
 /// Scores one page on the chosen path.
 pub fn score_page(page: &Page, text_path: bool) -> PageScore {
+    score_page_with(page, text_path, false)
+}
+
+/// [`score_page`], with bare rs-trafilatura as the HTML path's baseline
+/// when `extractor_baseline` is set.
+pub fn score_page_with(page: &Page, text_path: bool, extractor_baseline: bool) -> PageScore {
     let (output, baseline) = if text_path {
         let visible = clean::html_to_text(&page.html);
         let baseline = eval::word_prf(&visible, &page.truth);
         (clean::clean_text(&visible).text, Some(baseline))
     } else {
-        (clean::clean_html(&page.html).text, None)
+        let baseline = extractor_baseline.then(|| {
+            let bare = rs_trafilatura::extract(&page.html)
+                .map(|r| r.content_text)
+                .unwrap_or_default();
+            eval::word_prf(&bare, &page.truth)
+        });
+        (clean::clean_html(&page.html).text, baseline)
     };
     PageScore {
         id: page.id.clone(),
@@ -227,11 +243,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
     let chunk = pages.len().div_ceil(jobs);
     let text_path = args.text;
+    let extractor_baseline = args.baseline && !args.text;
     let scores: Vec<PageScore> = std::thread::scope(|scope| {
         let handles: Vec<_> = pages
             .chunks(chunk)
             .map(|part| {
-                scope.spawn(move || part.iter().map(|p| score_page(p, text_path)).collect::<Vec<_>>())
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|p| score_page_with(p, text_path, extractor_baseline))
+                        .collect::<Vec<_>>()
+                })
             })
             .collect();
         handles
@@ -251,11 +272,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         survived += usize::from(s.comment_form_survived);
     }
     if let Some(path) = &args.per_page {
-        let mut out = String::from("id\tprecision\trecall\tf1\tcomment_form_survived\n");
+        let mut out = String::from("id\tprecision\trecall\tf1\tcomment_form_survived\tbaseline_f1\n");
         for s in &scores {
             out.push_str(&format!(
-                "{}\t{:.4}\t{:.4}\t{:.4}\t{}\n",
-                s.id, s.score.precision, s.score.recall, s.score.f1, s.comment_form_survived
+                "{}\t{:.4}\t{:.4}\t{:.4}\t{}\t{}\n",
+                s.id,
+                s.score.precision,
+                s.score.recall,
+                s.score.f1,
+                s.comment_form_survived,
+                s.baseline.map(|b| format!("{:.4}", b.f1)).unwrap_or_default()
             ));
         }
         std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))?;
@@ -271,11 +297,18 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         scores.len(),
         args.split
     );
-    if args.text {
+    if args.text || extractor_baseline {
         let b = base.mean();
         println!(
-            "raw visible text  precision {:.4}  recall {:.4}  F1 {:.4}",
-            b.precision, b.recall, b.f1
+            "{}  precision {:.4}  recall {:.4}  F1 {:.4}",
+            if args.text {
+                "raw visible text"
+            } else {
+                "rs-trafilatura  "
+            },
+            b.precision,
+            b.recall,
+            b.f1
         );
     }
     println!(

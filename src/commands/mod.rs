@@ -11,6 +11,7 @@ pub mod replay;
 #[cfg(feature = "kafka")]
 pub mod run;
 pub mod train_clean;
+pub mod train_clean_html;
 pub mod train_ner;
 pub mod train_relations;
 
@@ -86,6 +87,8 @@ pub enum TrainCommand {
     Relations(train_relations::Args),
     /// The line model of the clean stage's scraped-text path, from WCXB dev (held-out fifth scored).
     Clean(train_clean::Args),
+    /// The HTML path's line combiner (extractor output + line model), from WCXB dev.
+    CleanHtml(train_clean_html::Args),
 }
 
 impl TrainCommand {
@@ -94,6 +97,7 @@ impl TrainCommand {
             TrainCommand::Ner(args) => train_ner::run(args),
             TrainCommand::Relations(args) => train_relations::run(args),
             TrainCommand::Clean(args) => train_clean::run(args),
+            TrainCommand::CleanHtml(args) => train_clean_html::run(args),
         }
     }
 }

@@ -8,7 +8,9 @@
 //! exhaust a recursive walker, or no result) go through the visible text
 //! and the full-page line rules instead, so every input gets an answer.
 
-use super::patterns::{normalize as normalize_words, Kind, PhraseMatcher};
+use super::combine;
+use super::model::LineModel;
+use super::patterns::{normalize as normalize_words, PhraseMatcher};
 use super::text::{assemble, rule_kind, split_lines, Line};
 use super::Cleaned;
 use crate::pipeline::record::{BoilerplateBlock, PageMetadata};
@@ -140,57 +142,121 @@ const SHORT_EXTRACTION: (usize, usize) = (2, 5);
 /// picked a wrong or partial block (a teaser, one listing card, a single
 /// forum post), which is where it loses most on WCXB.
 pub fn extract_with_url(html: &str, url: Option<&str>) -> Page {
+    extract_with(html, url, super::combine::shipped())
+}
+
+/// What the parse and the extractor give for a page the extractor can be
+/// trusted with (see [`parse`]).
+pub struct Parts {
+    /// The page's visible text, one block per line.
+    pub visible: String,
+    pub metadata: PageMetadata,
+    /// Title from the page's metadata (JSON-LD, Open Graph, `<title>`, h1).
+    pub title: Option<String>,
+    /// rs-trafilatura's result, when it passed the on-the-page guard.
+    pub extraction: Option<rs_trafilatura::ExtractResult>,
+}
+
+/// Parses a page and runs the extractor on it: `Err` with the finished
+/// page for pages too big or too deep for the parser ([`strip_tags`]).
+pub fn parse(html: &str, url: Option<&str>) -> Result<Parts, Box<Page>> {
     if too_big_to_parse(html) {
         let visible = strip_tags(html);
         let cleaned = super::text::classify(&visible, super::text::Mode::Page, true);
-        return Page {
+        return Err(Box::new(Page {
             text: cleaned.body,
             title: cleaned.title,
             metadata: PageMetadata::default(),
             extractor: "stripped-tags",
             judged: Some((visible, cleaned.boilerplate)),
-        };
+        }));
     }
     let doc = Document::from(html);
     let metadata = read_metadata(&doc);
-    let meta_title = metadata_title(&doc);
+    let title = metadata_title(&doc);
     let depth = max_depth(&doc);
     let visible = visible_text(&doc);
     drop(doc);
+    let mut extraction = None;
     if depth <= MAX_EXTRACTOR_DEPTH {
         let options = rs_trafilatura::Options {
             url: url.map(str::to_owned).or_else(|| metadata.canonical_url.clone()),
             ..rs_trafilatura::Options::default()
         };
         if let Ok(result) = rs_trafilatura::extract_with_options(html, &options) {
-            let extracted_words = word_count(&result.content_text);
             // The visible text settles most pages; the whole source (a
             // bigger set to build) only the ones whose content sits in
             // `<noscript>`, scripts or data attributes.
-            if extracted_words > 0
+            if word_count(&result.content_text) > 0
                 && (words_on_page(&result.content_text, &word_set(&visible))
                     || words_on_page(&result.content_text, &source_words(html)))
             {
-                // The line model only runs when the extraction is short
-                // against the whole visible text (about 1 page in 5), since
-                // its output is a subset of those lines.
-                let short = |n: usize| extracted_words * SHORT_EXTRACTION.1 < n * SHORT_EXTRACTION.0;
-                if !short(word_count(&visible)) {
-                    return from_extractor(result, metadata, meta_title);
-                }
-                let lines = super::text::classify(&visible, super::text::Mode::Page, true);
-                if !short(word_count(&lines.body)) {
-                    return from_extractor(result, metadata, meta_title);
-                }
-                return Page {
-                    text: lines.body,
-                    title: meta_title.or(lines.title),
-                    metadata,
-                    extractor: "visible-text",
-                    judged: Some((visible, lines.boilerplate)),
-                };
+                let mut result = result;
+                result.content_text = drop_repeats(&result.content_text, &visible);
+                extraction = Some(result);
             }
         }
+    }
+    Ok(Parts {
+        visible,
+        metadata,
+        title,
+        extraction,
+    })
+}
+
+/// [`extract_with_url`] with a given line combiner (`None`: the
+/// extractor's text, or the line model's when the extraction is short), so
+/// `newsflow train clean-html` can score the stage without one.
+pub fn extract_with(html: &str, url: Option<&str>, combiner: Option<&LineModel>) -> Page {
+    let parts = match parse(html, url) {
+        Ok(parts) => parts,
+        Err(page) => return *page,
+    };
+    let Parts {
+        visible,
+        metadata,
+        title: meta_title,
+        extraction,
+    } = parts;
+    if let Some(result) = extraction {
+        let combinable = !combine::ONLY_SHORT || combine::short_extraction(&result.content_text, &visible);
+        if let Some(combiner) = combiner.filter(|_| combinable) {
+            let view = combine::View::new(
+                &visible,
+                &result.content_text,
+                result.metadata.page_type.as_deref(),
+                LineModel::shipped(),
+            );
+            let keep = view.aligned().then(|| view.decide(combiner));
+            if let Some(keep) = keep.filter(|k| view.change(k) >= combine::MIN_CHANGE) {
+                let mut page = from_extractor(result, metadata, meta_title);
+                let judged = combine::assemble(&view, &keep, page.title.as_deref());
+                page.text = judged.body;
+                page.extractor = "combined";
+                page.judged = Some((visible, judged.boilerplate));
+                return page;
+            }
+        }
+        let extracted_words = word_count(&result.content_text);
+        // The line model only runs when the extraction is short against the
+        // whole visible text (about 1 page in 5), since its output is a
+        // subset of those lines.
+        let short = |n: usize| extracted_words * SHORT_EXTRACTION.1 < n * SHORT_EXTRACTION.0;
+        if !short(word_count(&visible)) {
+            return from_extractor(result, metadata, meta_title);
+        }
+        let lines = super::text::classify(&visible, super::text::Mode::Page, true);
+        if !short(word_count(&lines.body)) {
+            return from_extractor(result, metadata, meta_title);
+        }
+        return Page {
+            text: lines.body,
+            title: meta_title.or(lines.title),
+            metadata,
+            extractor: "visible-text",
+            judged: Some((visible, lines.boilerplate)),
+        };
     }
     let cleaned = super::text::classify(&visible, super::text::Mode::Page, true);
     Page {
@@ -200,6 +266,51 @@ pub fn extract_with_url(html: &str, url: Option<&str>) -> Page {
         extractor: "visible-text",
         judged: Some((visible, cleaned.boilerplate)),
     }
+}
+
+/// The extraction without the repeats the page does not have: a line of
+/// four words or more that occurs more often in the extraction than in the
+/// visible text's words is kept only as often as there (at least once). On nested
+/// single-child `<div>`s rs-trafilatura can return the same block once per
+/// level (Readability's `invalid-attributes` test page: one sentence, seven
+/// times).
+fn drop_repeats(extracted: &str, visible: &str) -> String {
+    use std::collections::HashMap;
+    let key = |line: &str| normalize_words(line.trim(), false);
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let lines: Vec<&str> = extracted.lines().collect();
+    for line in &lines {
+        *seen.entry(key(line)).or_default() += 1;
+    }
+    if !seen.iter().any(|(k, &n)| n > 1 && k.split(' ').count() >= 4) {
+        return extracted.to_owned();
+    }
+    // Occurrences in the visible text's word stream, not its lines: the
+    // extractor and the visible text break paragraphs differently.
+    let page = format!(" {} ", normalize_words(visible, false));
+    let allowed = |k: &str| {
+        // Each occurrence starts after a space and ends before one; the
+        // search runs on `key ` so that back-to-back copies all count.
+        page.match_indices(&format!("{k} "))
+            .filter(|&(at, _)| at > 0 && page.as_bytes()[at - 1] == b' ')
+            .count()
+    };
+    let mut out = String::with_capacity(extracted.len());
+    let mut used: HashMap<String, usize> = HashMap::new();
+    for line in lines {
+        let k = key(line);
+        if k.split(' ').count() >= 4 {
+            let n = used.entry(k.clone()).or_default();
+            *n += 1;
+            if *n > 1 && *n > allowed(&k) {
+                continue;
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.truncate(out.trim_end().len());
+    out
 }
 
 /// The page from rs-trafilatura's result, its metadata filling what the
@@ -235,7 +346,12 @@ fn word_count(text: &str) -> usize {
 /// The clean stage for an HTML page: main content and metadata
 /// ([`extract_with_url`]), then the line rules over the extractor's text.
 pub fn clean(html: &str, url: Option<&str>) -> Cleaned {
-    let page = extract_with_url(html, url);
+    clean_with(html, url, super::combine::shipped())
+}
+
+/// [`clean`] with a given line combiner (see [`extract_with`]).
+pub fn clean_with(html: &str, url: Option<&str>, combiner: Option<&LineModel>) -> Cleaned {
+    let page = extract_with(html, url, combiner);
     if let Some((visible, boilerplate)) = page.judged {
         // The line rules already ran over the whole visible text (offsets
         // index it).
@@ -282,14 +398,13 @@ pub fn clean(html: &str, url: Option<&str>) -> Cleaned {
 fn judge_extracted(lines: &mut [Line]) {
     let matcher = PhraseMatcher::shared();
     for line in lines.iter_mut() {
-        let words = line.clean.split_whitespace().count();
         let phrase = matcher.classify(&line.norm);
-        line.kind = match phrase.or_else(|| rule_kind(&line.clean, &line.norm)) {
-            Some(k @ (Kind::CommentForm | Kind::Share | Kind::Ad | Kind::Credit | Kind::Category)) => Some(k),
-            Some(k @ (Kind::Comments | Kind::Navigation)) if phrase == Some(k) => Some(k),
-            Some(k @ (Kind::Cookie | Kind::Newsletter)) if words <= 12 => Some(k),
-            _ => None,
+        let rule = if phrase.is_none() {
+            rule_kind(&line.clean, &line.norm)
+        } else {
+            None
         };
+        line.kind = combine::ui_kind(line, phrase, rule);
     }
 }
 
@@ -890,6 +1005,56 @@ mod tests {
             blocks[0].text,
             "Leave a Reply\nYour email address will not be published."
         );
+    }
+
+    #[test]
+    fn repeats_the_page_does_not_have_are_dropped() {
+        let sentence = "Lorem ipsum dolor sit amet, consectetur adipiscing elit.";
+        let extracted = format!("{sentence}\n\nLorem Ipsum\n{sentence}\n{sentence}\nOui\nOui");
+        assert_eq!(
+            drop_repeats(&extracted, &format!("Lorem Ipsum\n{sentence}")),
+            format!("{sentence}\n\nLorem Ipsum\nOui\nOui")
+        );
+        // Back-to-back copies on the page all count.
+        let twice = format!("{sentence}\n{sentence}");
+        assert_eq!(drop_repeats(&twice, &twice), twice);
+        // Repeated on the page too: kept as often as there.
+        let visible = format!("{sentence}\nmenu\n{sentence}");
+        assert_eq!(
+            drop_repeats(&extracted, &visible),
+            format!("{sentence}\n\nLorem Ipsum\n{sentence}\nOui\nOui")
+        );
+    }
+
+    #[test]
+    fn dotted_code_identifiers_are_not_credit_lines() {
+        let kind = |s: &str| {
+            let mut lines = split_lines(s);
+            judge_extracted(&mut lines);
+            lines[0].kind
+        };
+        for code in [
+            "pydantic.fields.Field",
+            "os.path.join",
+            "setup.py",
+            "src/main.rs",
+            "README.md",
+        ] {
+            assert_eq!(kind(code), None, "{code}");
+        }
+        for credit in [
+            "Reuters.com",
+            "www.lemonde.fr",
+            "https://www.bbc.co.uk/",
+            "237online.com",
+            "kun.uz",
+        ] {
+            assert_eq!(
+                kind(credit),
+                Some(super::super::patterns::Kind::Credit),
+                "{credit}"
+            );
+        }
     }
 
     #[test]

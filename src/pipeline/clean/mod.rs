@@ -18,6 +18,7 @@
 //! line rules), since the removed lines of an HTML page have no contiguous
 //! span in its markup.
 
+pub mod combine;
 pub mod eval;
 pub mod html;
 pub mod hygiene;

@@ -307,7 +307,7 @@ fn rules() -> &'static Rules {
     R.get_or_init(|| {
         let re = |s: &str| Regex::new(s).expect("static boilerplate regex");
         Rules {
-            domain: re(r"(?i)^(?:https?://)?(?:www\.)?(?:[\p{L}\p{N}][\p{L}\p{N}-]*\.)+\p{L}{2,24}/?$"),
+            domain: re(r"(?i)^(?:https?://)?((?:www\.)?(?:[\p{L}\p{N}][\p{L}\p{N}-]*\.)+)(\p{L}{2,24})/?$"),
             credit_prefix: re(
                 r"(?i)^(?:©|\(c\)|copyright\b|photos?\b|cr[ée]dits?\b|cr[ée]dit photo|foto(?:s|grafía|grafia)?\b|bild\b|bildquelle|image\b|images\b|illustration\b|sources?\b|quelle\b|fuente\b|fonte\b|источник|фото\b|صورة|المصدر|출처|사진|图片|来源|写真)\s*[:：/©|\-–—]",
             ),
@@ -548,6 +548,33 @@ const AD_LINES: &[&str] = &[
     "sponsorisé",
 ];
 
+/// Top-level domains a credit line ends with, besides any two-letter
+/// country code.
+const CREDIT_TLDS: &[&str] = &[
+    "com", "net", "org", "info", "biz", "edu", "gov", "int", "news", "media", "online", "site", "blog",
+    "tech", "app", "dev", "press", "today", "world", "live", "club", "shop", "store", "xyz", "agency",
+    "digital", "network", "cloud", "space", "website", "global", "africa", "asia", "swiss", "berlin",
+    "paris", "london", "nyc", "scot", "wales", "cat", "eus", "gal", "quebec", "tokyo", "moscow", "photo",
+    "photos", "pics", "gallery", "studio", "tv", "radio", "ngo", "museum", "aero", "coop", "travel",
+];
+
+/// Two-letter country codes that are far more often file extensions
+/// (`main.rs`, `setup.py`, `README.md`) when no `www.` precedes them.
+const FILE_LIKE_CCTLDS: &[&str] = &["py", "rs", "md", "sh", "pl", "cc", "so", "mk", "ml", "hs", "js"];
+
+/// Whether a line matched by the domain pattern (`name` up to the last dot,
+/// then `tld`) is a bare-domain credit ("Reuters.com", "www.lemonde.fr"),
+/// not a dotted code identifier (`pydantic.fields.Field`,
+/// `os.path.join`) or a file name: the last label must be a known TLD.
+fn is_credit_domain(name: &str, tld: &str) -> bool {
+    let tld = tld.to_lowercase();
+    if tld.chars().count() == 2 {
+        let www = name.len() >= 4 && name[..4].eq_ignore_ascii_case("www.");
+        return www || !FILE_LIKE_CCTLDS.contains(&tld.as_str());
+    }
+    CREDIT_TLDS.contains(&tld.as_str())
+}
+
 /// Phrase rules beyond the WordPress strings (multilingual, hand-written).
 pub fn rule_kind(clean: &str, norm: &str) -> Option<Kind> {
     let r = rules();
@@ -560,7 +587,10 @@ pub fn rule_kind(clean: &str, norm: &str) -> Option<Kind> {
     if AD_LINES.contains(&norm) {
         return Some(Kind::Ad);
     }
-    if r.domain.is_match(clean) {
+    if r.domain
+        .captures(clean)
+        .is_some_and(|c| is_credit_domain(&c[1], &c[2]))
+    {
         return Some(Kind::Credit);
     }
     if n <= 6
