@@ -288,12 +288,21 @@ fn drop_repeats(extracted: &str, visible: &str) -> String {
     // Occurrences in the visible text's word stream, not its lines: the
     // extractor and the visible text break paragraphs differently.
     let page = format!(" {} ", normalize_words(visible, false));
-    let allowed = |k: &str| {
+    // Counted once per repeated line, not once per copy: a listing can
+    // repeat a line hundreds of times and each count scans the page.
+    let mut page_counts: HashMap<String, usize> = HashMap::new();
+    let mut allowed = |k: &str| {
+        if let Some(&n) = page_counts.get(k) {
+            return n;
+        }
         // Each occurrence starts after a space and ends before one; the
         // search runs on `key ` so that back-to-back copies all count.
-        page.match_indices(&format!("{k} "))
+        let n = page
+            .match_indices(&format!("{k} "))
             .filter(|&(at, _)| at > 0 && page.as_bytes()[at - 1] == b' ')
-            .count()
+            .count();
+        page_counts.insert(k.to_owned(), n);
+        n
     };
     let mut out = String::with_capacity(extracted.len());
     let mut used: HashMap<String, usize> = HashMap::new();
@@ -1042,6 +1051,9 @@ mod tests {
         ] {
             assert_eq!(kind(code), None, "{code}");
         }
+        // A multi-byte letter across byte 4 of the name must not panic.
+        assert_eq!(kind("abcé.fr"), Some(super::super::patterns::Kind::Credit));
+        assert_eq!(kind("abcé.py"), None);
         for credit in [
             "Reuters.com",
             "www.lemonde.fr",

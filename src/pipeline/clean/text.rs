@@ -569,7 +569,8 @@ const FILE_LIKE_CCTLDS: &[&str] = &["py", "rs", "md", "sh", "pl", "cc", "so", "m
 fn is_credit_domain(name: &str, tld: &str) -> bool {
     let tld = tld.to_lowercase();
     if tld.chars().count() == 2 {
-        let www = name.len() >= 4 && name[..4].eq_ignore_ascii_case("www.");
+        // `get`, not slicing: byte 4 may fall inside a letter ("abcé.fr").
+        let www = name.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("www."));
         return www || !FILE_LIKE_CCTLDS.contains(&tld.as_str());
     }
     CREDIT_TLDS.contains(&tld.as_str())
