@@ -244,15 +244,24 @@ impl Interner {
 }
 
 /// One training example: feature ids, label, loss weight.
-type Example<'a> = (&'a [u32], bool, f32);
+pub(crate) type Example<'a> = (&'a [u32], bool, f32);
 
-/// Weighted logistic regression with AdaGrad over interned features.
-fn fit(examples: &[Example], n_features: usize, epochs: usize, l2: f32) -> (Vec<f32>, f32) {
+/// The line model's AdaGrad learning rate.
+const RATE: f32 = 0.2;
+
+/// Weighted logistic regression with AdaGrad over interned features (also
+/// `train clean-html`'s combiner, at its own `rate`).
+pub(crate) fn fit(
+    examples: &[Example],
+    n_features: usize,
+    epochs: usize,
+    l2: f32,
+    rate: f32,
+) -> (Vec<f32>, f32) {
     let mut w = vec![0f32; n_features];
     let mut g2 = vec![1e-8f32; n_features];
     let mut bias = 0f32;
     let mut bias_g2 = 1e-8f32;
-    let rate = 0.2f32;
     let mut order: Vec<usize> = (0..examples.len()).collect();
     let mut seed = 0x9E37_79B9_7F4A_7C15u64;
     for _ in 0..epochs {
@@ -496,7 +505,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         pages_with.iter().filter(|&&c| c >= args.min_pages).count()
     );
     // (1) the line pass on all training pages, and cross-fitted.
-    let (w1, b1) = fit(&examples(&trainset, &line_feats), n1, args.epochs, args.l2);
+    let (w1, b1) = fit(&examples(&trainset, &line_feats), n1, args.epochs, args.l2, RATE);
     let folds = args.folds.max(2);
     let mut oof: Vec<Vec<f32>> = vec![Vec::new(); trainset.len()];
     for fold in 0..folds {
@@ -504,7 +513,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             (0..trainset.len()).partition(|k| k % folds != fold);
         let pages: Vec<&Prepared> = inside.iter().map(|&k| trainset[k]).collect();
         let feats: Vec<Vec<Vec<u32>>> = inside.iter().map(|&k| line_feats[k].clone()).collect();
-        let (w, b) = fit(&examples(&pages, &feats), n1, args.epochs, args.l2);
+        let (w, b) = fit(&examples(&pages, &feats), n1, args.epochs, args.l2, RATE);
         for k in outside {
             oof[k] = line_feats[k].iter().map(|ids| predict(&w, b, ids)).collect();
         }
@@ -538,6 +547,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             stack_lexicon.names.len(),
             args.epochs,
             args.l2,
+            RATE,
         );
         p2 = stack_feats
             .iter()

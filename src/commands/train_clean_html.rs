@@ -22,7 +22,7 @@
 //! number of epochs, a fixed-seed shuffle, weights rounded.
 
 use crate::commands::eval_clean::{is_heldout, load_pages, Page};
-use crate::commands::train_clean::label_lines;
+use crate::commands::train_clean::{fit, label_lines};
 use crate::pipeline::clean::combine::{self, View};
 use crate::pipeline::clean::model::LineModel;
 use crate::pipeline::clean::{eval, html};
@@ -30,6 +30,9 @@ use anyhow::Context;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
+
+/// The combiner's AdaGrad learning rate.
+const COMBINER_RATE: f32 = 0.1;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -167,41 +170,6 @@ struct Decoding {
     only_short: bool,
 }
 
-/// Weighted logistic regression with AdaGrad over interned features.
-fn fit(examples: &[(&[u32], bool, f32)], n_features: usize, epochs: usize, l2: f32) -> (Vec<f32>, f32) {
-    let mut w = vec![0f32; n_features];
-    let mut g2 = vec![1e-8f32; n_features];
-    let mut bias = 0f32;
-    let mut bias_g2 = 1e-8f32;
-    let rate = 0.1f32;
-    let mut order: Vec<usize> = (0..examples.len()).collect();
-    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-    for _ in 0..epochs {
-        // Fisher-Yates with a fixed-seed xorshift: reproducible.
-        for i in (1..order.len()).rev() {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            order.swap(i, (seed % (i as u64 + 1)) as usize);
-        }
-        for &k in &order {
-            let (f, y, weight) = examples[k];
-            let z = bias + f.iter().map(|&i| w[i as usize]).sum::<f32>();
-            let p = 1.0 / (1.0 + (-z).exp());
-            let g = weight * (p - if y { 1.0 } else { 0.0 });
-            for &i in f {
-                let i = i as usize;
-                let gi = g + l2 * w[i];
-                g2[i] += gi * gi;
-                w[i] -= rate * gi / g2[i].sqrt();
-            }
-            bias_g2 += g * g;
-            bias -= rate * g / bias_g2.sqrt();
-        }
-    }
-    (w, bias)
-}
-
 fn mean_f1(pages: &[&Prepared], probs: &HashMap<&str, Vec<f32>>, d: Decoding, jobs: usize) -> f64 {
     let scores = parallel(pages, jobs, |p| {
         let out = output(p, probs.get(p.id.as_str()).map(Vec::as_slice), d);
@@ -284,7 +252,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .map(|((ids, &y), &w)| (ids.as_slice(), y, w))
         })
         .collect();
-    let (w, bias) = fit(&examples, names.len(), args.epochs, args.l2);
+    let (w, bias) = fit(&examples, names.len(), args.epochs, args.l2, COMBINER_RATE);
     let weights: HashMap<String, f32> = names
         .iter()
         .zip(&w)
