@@ -210,7 +210,9 @@ fn prepare(page: &Page, weighting: Weighting) -> Prepared {
     }
 }
 
-fn parallel<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+/// `f` over `items` on `jobs` threads, results in input order (also
+/// `train clean-html`'s).
+pub(crate) fn parallel<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let chunk = items.len().div_ceil(jobs).max(1);
     std::thread::scope(|scope| {
         let handles: Vec<_> = items
@@ -219,7 +221,7 @@ fn parallel<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R + Sy
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().expect("train clean worker panicked"))
+            .flat_map(|h| h.join().expect("training worker panicked"))
             .collect()
     })
 }

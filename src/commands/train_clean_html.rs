@@ -22,7 +22,7 @@
 //! number of epochs, a fixed-seed shuffle, weights rounded.
 
 use crate::commands::eval_clean::{is_heldout, load_pages, Page};
-use crate::commands::train_clean::{fit, label_lines};
+use crate::commands::train_clean::{fit, label_lines, parallel};
 use crate::pipeline::clean::combine::{self, View};
 use crate::pipeline::clean::model::LineModel;
 use crate::pipeline::clean::{eval, html};
@@ -77,20 +77,6 @@ struct Prepared {
     names: Vec<Vec<String>>,
     labels: Vec<bool>,
     weights: Vec<f32>,
-}
-
-fn parallel<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let chunk = items.len().div_ceil(jobs).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("train clean-html worker panicked"))
-            .collect()
-    })
 }
 
 fn prepare(page: &Page, line_model: Option<&LineModel>) -> Prepared {
