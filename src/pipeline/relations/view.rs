@@ -331,13 +331,8 @@ pub enum Norm<'a> {
 }
 
 impl<'a> Norm<'a> {
-    /// The normalised form of `word`, normalising through `scratch` (a
-    /// buffer reused across words) when needed.
-    pub fn of(word: &'a str, scratch: &mut String) -> Norm<'a> {
-        Self::with_id(word, scratch).0
-    }
-
-    /// [`Norm::of`] and the [`word_id`] of the result, in one pass over
+    /// The normalised form of `word` (normalising through `scratch`, a
+    /// buffer reused across words, when needed) and its [`word_id`], in one pass over
     /// the word's bytes in the common cases: a word already normal is
     /// hashed as it is checked, and a word whose characters are ASCII,
     /// Latin-1 (French accents) or general punctuation (’ –) is lower-cased,
@@ -603,6 +598,29 @@ mod tests {
         assert_eq!(normalize("e\u{301}te\u{301}"), "ete");
     }
 
+    /// [`Norm::with_id`] gives the string [`normalize`] gives and its
+    /// [`word_id`], stored borrowed when the word is already normal, inline
+    /// when it fits, on the heap otherwise.
+    fn assert_norm_matches(w: &str, scratch: &mut String) {
+        let (n, id) = Norm::with_id(w, scratch);
+        let reference = normalize(w);
+        assert_eq!(&*n, reference, "{w:?}");
+        assert_eq!(id, word_id(&reference), "{w:?}");
+        let stored = match n {
+            Norm::Borrowed(_) => "borrowed",
+            Norm::Inline { .. } => "inline",
+            Norm::Heap(_) => "heap",
+        };
+        let expected = if is_normal(w) {
+            "borrowed"
+        } else if reference.len() <= INLINE {
+            "inline"
+        } else {
+            "heap"
+        };
+        assert_eq!(stored, expected, "{w:?}");
+    }
+
     /// A view's normalised words are the same strings [`normalize`] gives,
     /// whichever way they are stored.
     #[test]
@@ -619,21 +637,7 @@ mod tests {
         ];
         let mut scratch = String::new();
         for w in words {
-            let n = Norm::of(w, &mut scratch);
-            assert_eq!(&*n, normalize(w), "{w}");
-            let stored = match n {
-                Norm::Borrowed(_) => "borrowed",
-                Norm::Inline { .. } => "inline",
-                Norm::Heap(_) => "heap",
-            };
-            let expected = if is_normal(w) {
-                "borrowed"
-            } else if normalize(w).len() <= INLINE {
-                "inline"
-            } else {
-                "heap"
-            };
-            assert_eq!(stored, expected, "{w}");
+            assert_norm_matches(w, &mut scratch);
         }
         let v = SentenceView::new(
             Span::new(0, 9),
@@ -674,25 +678,7 @@ mod tests {
     #[test]
     fn fused_normalisation_and_id_agree_with_normalize() {
         let mut scratch = String::new();
-        let mut check = |w: &str| {
-            let (n, id) = Norm::with_id(w, &mut scratch);
-            let reference = normalize(w);
-            assert_eq!(&*n, reference, "{w:?}");
-            assert_eq!(id, word_id(&reference), "{w:?}");
-            let stored = match n {
-                Norm::Borrowed(_) => "borrowed",
-                Norm::Inline { .. } => "inline",
-                Norm::Heap(_) => "heap",
-            };
-            let expected = if is_normal(w) {
-                "borrowed"
-            } else if reference.len() <= INLINE {
-                "inline"
-            } else {
-                "heap"
-            };
-            assert_eq!(stored, expected, "{w:?}");
-        };
+        let mut check = |w: &str| assert_norm_matches(w, &mut scratch);
         for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
             check(&c.to_string());
             check(&format!("Ab{c}é’"));
