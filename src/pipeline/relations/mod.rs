@@ -28,6 +28,7 @@ use classifier::PairClassifier;
 use offices::TitleMatch;
 use patterns::{Compiled, Ctx, Match, PatternDef};
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 use view::{Arg, IdBuild, IdFilter, LazyIds, SentenceView};
@@ -240,17 +241,21 @@ pub fn extract(
     lang: &str,
     models: &RelationModels,
 ) -> (Vec<Relation>, Vec<Event>) {
-    let views = sentence_views(text, doc, entities);
+    // The thread's buffers, taken out for this article (a nested call
+    // would start from empty ones) and put back at the end.
+    let mut scratch = SCRATCH.with(RefCell::take);
+    let views = build_views(text, doc, entities, &mut scratch);
     let set = compiled(lang);
-    let mut cands: Vec<Cand> = Vec::new();
-    let mut starts: Vec<u128> = Vec::new();
-    let mut marks: Vec<u8> = Vec::new();
+    let mut cands: Vec<Cand> = view::recycle(std::mem::take(&mut scratch.cands));
+    let mut starts = std::mem::take(&mut scratch.starts);
+    let mut marks = std::mem::take(&mut scratch.marks);
+    let mut args_at = std::mem::take(&mut scratch.args_at);
     for view in &views {
         let persons = view.args.iter().filter(|a| a.kind == EntityType::PER).count();
         if view.args.len() < 2 && persons == 0 {
             continue;
         }
-        let mut ctx = Ctx::new(view, &[]);
+        let mut ctx = Ctx::with_buffer(view, &[], args_at);
         let titles = offices::find_titles_in(&ctx, lang);
         ctx.titles = &titles;
         // Which patterns can apply: the sentence holds their anchor words,
@@ -292,6 +297,7 @@ pub fn extract(
                 },
             );
         }
+        args_at = ctx.into_buffer();
         if classifier_applies(lang, view) {
             if let Some(clf) = &models.classifier {
                 // Arguments come in the CoNLL04 span convention (a title
@@ -312,9 +318,80 @@ pub fn extract(
             }
         }
     }
-    let relations = finish(cands, entities);
+    let relations = finish(&mut cands, entities, &mut scratch.first);
     let events = events::events(&relations);
+    scratch.cands = view::recycle(cands);
+    scratch.starts = starts;
+    scratch.marks = marks;
+    scratch.args_at = args_at;
+    scratch.keep_views(views);
+    SCRATCH.with(|s| s.replace(scratch));
     (relations, events)
+}
+
+/// Buffers the stage reuses from one article to the next on a thread: a
+/// CoNLL04 sentence is an article of its own, and allocating every vector
+/// afresh for each (views, mention lists, matcher tables, candidates) was
+/// a tenth of the stage. Vectors of borrowed values are kept empty, with
+/// `'static` in place of the text's lifetime ([`view::recycle`]).
+#[derive(Default)]
+struct Scratch {
+    /// (start, end reversed, entity, mention) of every mention.
+    order: Vec<(usize, std::cmp::Reverse<usize>, u32, u32)>,
+    /// (sentence, mention) of the mentions on token boundaries.
+    found: Vec<(usize, Arg<'static>)>,
+    /// Emptied views with their vectors, the last first.
+    views: Vec<SentenceView<'static>>,
+    /// The emptied list of views.
+    list: Vec<SentenceView<'static>>,
+    cands: Vec<Cand<'static>>,
+    starts: Vec<u128>,
+    marks: Vec<u8>,
+    args_at: Vec<(u32, u32)>,
+    /// [`finish`]'s flags.
+    first: Vec<bool>,
+}
+
+/// Above this many elements a vector is not kept: one long article must
+/// not hold a thread's memory afterwards.
+const KEEP_MAX: usize = 1 << 12;
+
+impl Scratch {
+    /// Empties the views into the pool (at most [`KEEP_MAX`] of them, and
+    /// only vectors under that length).
+    fn keep_views(&mut self, mut views: Vec<SentenceView>) {
+        for v in views.drain(..) {
+            if self.views.len() < KEEP_MAX && v.words.capacity() <= KEEP_MAX && v.args.capacity() <= KEEP_MAX
+            {
+                self.views.push(v.recycle());
+            }
+        }
+        if views.capacity() <= KEEP_MAX {
+            self.list = view::recycle(views);
+        }
+        if self.found.capacity() > KEEP_MAX {
+            self.found = Vec::new();
+        }
+        if self.order.capacity() > KEEP_MAX {
+            self.order = Vec::new();
+        }
+        if self.starts.capacity() > KEEP_MAX
+            || self.marks.capacity() > KEEP_MAX
+            || self.args_at.capacity() > KEEP_MAX
+        {
+            self.starts = Vec::new();
+            self.marks = Vec::new();
+            self.args_at = Vec::new();
+        }
+        if self.cands.capacity() > KEEP_MAX {
+            self.cands = Vec::new();
+            self.first = Vec::new();
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 /// English function words, to run the English classifier on English
@@ -796,21 +873,26 @@ impl std::hash::Hasher for MixHasher {
 }
 
 /// Resolves offices without a stated country, drops self-relations and
-/// duplicates, and orders relations by position.
-fn finish(mut cands: Vec<Cand>, entities: &[Entity]) -> Vec<Relation> {
+/// duplicates, and orders relations by position. Empties `cands`; `first`
+/// is a buffer.
+fn finish(cands: &mut Vec<Cand>, entities: &[Entity], first: &mut Vec<bool>) -> Vec<Relation> {
     // An office whose sentence names no country takes the one the same
     // person's other offices name ("vice-premier ministre, ministre des
-    // Affaires étrangères, M. X" + "le ministre kazakh ..., M. X").
-    let known: Vec<(usize, (usize, Span))> = cands
-        .iter()
-        .filter(|c| c.kind == "holds_office")
-        .filter_map(|c| c.object.map(|o| (c.subject.0, o)))
-        .collect();
-    for c in cands
-        .iter_mut()
-        .filter(|c| c.kind == "holds_office" && c.object.is_none())
-    {
-        if let Some(&(_, o)) = known.iter().find(|(s, _)| *s == c.subject.0) {
+    // Affaires étrangères, M. X" + "le ministre kazakh ..., M. X"): the
+    // first office of that holder that names one (an office given one here
+    // names the same, so filling in place finds the same country).
+    for i in 0..cands.len() {
+        let c = &cands[i];
+        if c.kind != "holds_office" || c.object.is_some() {
+            continue;
+        }
+        let holder = c.subject.0;
+        let known = cands
+            .iter()
+            .filter(|k| k.kind == "holds_office" && k.subject.0 == holder)
+            .find_map(|k| k.object);
+        if let Some(o) = known {
+            let c = &mut cands[i];
             c.object = Some(o);
             c.confidence *= 0.85;
             c.extractor.to_mut().push_str("+inference:same_holder");
@@ -823,34 +905,26 @@ fn finish(mut cands: Vec<Cand>, entities: &[Entity]) -> Vec<Relation> {
             .total_cmp(&a.confidence)
             .then(a.evidence.start.cmp(&b.evidence.start))
     });
-    let symmetric = |k: &str| matches!(k, "communication" | "cooperation");
-    // Which candidates are first with their key: the keys borrow from the
-    // candidates (no office string cloned per candidate), then the kept
-    // ones are moved out.
-    let first: Vec<bool> = {
+    let key = dedup_key;
+    // Which candidates are first with their key. A few dozen candidates
+    // are compared with the ones before them (no set to build); more go
+    // through a hash set of keys borrowed from the candidates.
+    first.clear();
+    if cands.len() <= 32 {
+        for (i, c) in cands.iter().enumerate() {
+            let k = key(c);
+            first.push(!cands[..i].iter().any(|p| key(p) == k));
+        }
+    } else {
         let mut seen: HashSet<(&str, usize, usize, Option<&str>), MixBuild> =
             HashSet::with_capacity_and_hasher(cands.len(), MixBuild);
-        cands
-            .iter()
-            .map(|c| {
-                let o = c.object.map_or(usize::MAX, |o| o.0);
-                let office = c.attributes.office();
-                let (a, b) = if symmetric(c.kind) {
-                    (c.subject.0.min(o), c.subject.0.max(o))
-                } else {
-                    (c.subject.0, o)
-                };
-                seen.insert((c.kind, a, b, office))
-            })
-            .collect()
-    };
-    let mut kept: Vec<Cand> = cands
-        .into_iter()
-        .zip(first)
-        .filter_map(|(c, first)| first.then_some(c))
-        .collect();
-    kept.sort_by_key(|c| (c.evidence.start, c.subject.1.start, c.object.map(|o| o.1.start)));
-    kept.into_iter()
+        first.extend(cands.iter().map(|c| seen.insert(key(c))));
+    }
+    let mut flags = first.iter();
+    cands.retain(|_| flags.next().copied().unwrap_or(false));
+    cands.sort_by_key(|c| (c.evidence.start, c.subject.1.start, c.object.map(|o| o.1.start)));
+    cands
+        .drain(..)
         .filter_map(|c| {
             let (o, om) = c.object?;
             Some(Relation {
@@ -869,89 +943,113 @@ fn finish(mut cands: Vec<Cand>, entities: &[Entity]) -> Vec<Relation> {
         .collect()
 }
 
+/// What makes two candidates the same relation for [`finish`]: type,
+/// subject and object (in either order for a symmetric type), office.
+fn dedup_key<'c>(c: &'c Cand) -> (&'static str, usize, usize, Option<&'c str>) {
+    let o = c.object.map_or(usize::MAX, |o| o.0);
+    let (a, b) = if matches!(c.kind, "communication" | "cooperation") {
+        (c.subject.0.min(o), c.subject.0.max(o))
+    } else {
+        (c.subject.0, o)
+    };
+    (c.kind, a, b, c.attributes.office())
+}
+
 /// The sentences of `doc` that hold two mentions or a person, as views.
 /// Mentions that do not start and end on token boundaries (a demonym
 /// inside "kazakho-européenne") or that cross sentences are left out.
 pub fn sentence_views<'t>(text: &'t str, doc: &Document, entities: &'t [Entity]) -> Vec<SentenceView<'t>> {
-    // (sentence, mention) in entity then mention order; one flat list
-    // sorted once rather than a map of lists.
-    let mentions = || entities.iter().flat_map(|e| e.mentions.iter());
-    // Each mention's first token (`doc.token_at_or_after(m.start)`), by one
-    // walk over the tokens in the order the mentions start: a binary search
-    // per mention made a chain of dependent loads over tokens the stage
-    // reads first, the largest part of building views on short articles.
-    let mut by_start: Vec<(usize, u32)> = mentions().enumerate().map(|(k, m)| (m.start, k as u32)).collect();
-    by_start.sort_unstable();
-    let mut first_token = vec![0usize; by_start.len()];
+    build_views(text, doc, entities, &mut Scratch::default())
+}
+
+/// [`sentence_views`], with vectors from `scratch`.
+fn build_views<'t>(
+    text: &'t str,
+    doc: &Document,
+    entities: &'t [Entity],
+    scratch: &mut Scratch,
+) -> Vec<SentenceView<'t>> {
+    // Every mention by start, longest first, then in entity and mention
+    // order: the order the views list them in. Walking the tokens in that
+    // order finds each mention's first token (a binary search per mention
+    // made a chain of dependent loads over tokens the stage reads first).
+    let order = &mut scratch.order;
+    order.clear();
+    for (ei, e) in entities.iter().enumerate() {
+        for (mi, m) in e.mentions.iter().enumerate() {
+            order.push((m.start, std::cmp::Reverse(m.end), ei as u32, mi as u32));
+        }
+    }
+    order.sort_unstable();
+    let mut found: Vec<(usize, Arg<'t>)> = view::recycle(std::mem::take(&mut scratch.found));
     let mut t = 0;
-    for &(start, k) in &by_start {
+    for &(start, std::cmp::Reverse(end), ei, mi) in order.iter() {
+        // `doc.token_at_or_after(start)`, then `token_at_or_after(end)` by
+        // walking on (a mention is a few tokens long).
         while t < doc.tokens.len() && doc.tokens[t].start < start {
             t += 1;
         }
-        first_token[k as usize] = t;
-    }
-    let mut found: Vec<(usize, Arg)> = Vec::with_capacity(by_start.len());
-    let mut first_token = first_token.into_iter();
-    for (ei, e) in entities.iter().enumerate() {
-        for m in &e.mentions {
-            let i = first_token.next().unwrap_or(doc.tokens.len());
-            // `doc.token_at_or_after(m.end)`, found by walking on from `i`
-            // (a mention is a few tokens long).
-            let j = i + doc.tokens[i..].iter().take_while(|t| t.start < m.end).count();
-            if i >= j || doc.tokens[i].start != m.start || doc.tokens[j - 1].end != m.end {
-                continue;
-            }
-            let Some(si) = doc.sentence_of(i) else { continue };
-            let sent = &doc.sentences[si];
-            if !sent.tokens.contains(&(j - 1)) {
-                continue;
-            }
-            found.push((
-                si,
-                Arg {
-                    entity: ei,
-                    tokens: i - sent.tokens.start..j - sent.tokens.start,
-                    kind: e.kind,
-                    subtype: e.subtype.as_deref(),
-                    span: Span::new(m.start, m.end),
-                    demonym: e.kind == EntityType::LOC
-                        && m.text.chars().next().is_some_and(char::is_lowercase),
-                },
-            ));
-        }
-    }
-    // Stable: mentions with the same tokens keep their entity order.
-    found.sort_by_key(|(si, a)| (*si, a.tokens.start, std::cmp::Reverse(a.tokens.end)));
-    let mut views = Vec::new();
-    let mut rest = found.into_iter().peekable();
-    while let Some((si, first)) = rest.next() {
-        let mut args = vec![first];
-        while let Some((_, a)) = rest.next_if(|(s, _)| *s == si) {
-            args.push(a);
-        }
-        // A relation needs two mentions, or a person (an office whose
-        // country another sentence names): skip the others before building.
-        if args.len() < 2 && args[0].kind != EntityType::PER {
+        let i = t;
+        let j = i + doc.tokens[i..].iter().take_while(|t| t.start < end).count();
+        if i >= j || doc.tokens[i].start != start || doc.tokens[j - 1].end != end {
             continue;
         }
+        let Some(si) = doc.sentence_of(i) else { continue };
+        let sent = &doc.sentences[si];
+        if !sent.tokens.contains(&(j - 1)) {
+            continue;
+        }
+        let e = &entities[ei as usize];
+        found.push((
+            si,
+            Arg {
+                entity: ei as usize,
+                tokens: i - sent.tokens.start..j - sent.tokens.start,
+                kind: e.kind,
+                subtype: e.subtype.as_deref(),
+                span: Span::new(start, end),
+                demonym: e.kind == EntityType::LOC
+                    && e.mentions[mi as usize]
+                        .text
+                        .chars()
+                        .next()
+                        .is_some_and(char::is_lowercase),
+            },
+        ));
+    }
+    // `found` is in (sentence, first token, last token reversed, entity,
+    // mention) order: token boundaries are mention boundaries.
+    let mut views: Vec<SentenceView<'t>> = view::recycle(std::mem::take(&mut scratch.list));
+    let mut k = 0;
+    while k < found.len() {
+        let si = found[k].0;
+        let n = found[k..].iter().take_while(|(s, _)| *s == si).count();
+        let group = &found[k..k + n];
+        k += n;
+        // A relation needs two mentions, or a person (an office whose
+        // country another sentence names): skip the others before building.
+        if n < 2 && group[0].1.kind != EntityType::PER {
+            continue;
+        }
+        let mut view: SentenceView<'t> = scratch.views.pop().unwrap_or_else(SentenceView::empty);
         let mut end = 0;
-        args.retain(|a| {
+        view.args.extend(group.iter().filter_map(|(_, a)| {
             let keep = a.tokens.start >= end;
             if keep {
                 end = a.tokens.end;
             }
-            keep
-        });
+            keep.then(|| a.clone())
+        }));
         let sent = &doc.sentences[si];
         let toks = &doc.tokens[sent.tokens.clone()];
-        let (words, spans) = toks
-            .iter()
-            .map(|t| (t.text(text), Span::new(t.start, t.end)))
-            .unzip();
-        let mut view = SentenceView::new(Span::new(sent.start, sent.end), words, spans, args);
+        view.span = Span::new(sent.start, sent.end);
+        view.words.extend(toks.iter().map(|t| t.text(text)));
+        view.spans.extend(toks.iter().map(|t| Span::new(t.start, t.end)));
+        view.normalise_words();
         view.origin = toks.first().map_or((0, 0), |t| (t.start, t.byte_start));
         views.push(view);
     }
+    scratch.found = view::recycle(found);
     views
 }
 

@@ -640,7 +640,16 @@ const NONE: u32 = u32::MAX;
 
 impl<'a, 'v> Ctx<'a, 'v> {
     pub fn new(view: &'a SentenceView<'v>, titles: &'a [TitleMatch]) -> Self {
-        let mut args_at = vec![(NONE, NONE); view.len()];
+        Self::with_buffer(view, titles, Vec::new())
+    }
+
+    /// [`Ctx::new`], building its per-token table in `buf` (a vector
+    /// [`Ctx::into_buffer`] gave back for an earlier sentence: one
+    /// allocation per thread instead of one per sentence).
+    pub fn with_buffer(view: &'a SentenceView<'v>, titles: &'a [TitleMatch], buf: Vec<(u32, u32)>) -> Self {
+        let mut args_at = buf;
+        args_at.clear();
+        args_at.resize(view.len(), (NONE, NONE));
         // Last mention first, so that the first one wins, as in
         // `SentenceView::arg_starting_at` / `arg_covering`.
         for (a, arg) in view.args.iter().enumerate().rev() {
@@ -657,6 +666,11 @@ impl<'a, 'v> Ctx<'a, 'v> {
             titles,
             args_at,
         }
+    }
+
+    /// The per-token table's vector, for [`Ctx::with_buffer`].
+    pub fn into_buffer(self) -> Vec<(u32, u32)> {
+        self.args_at
     }
 
     /// Same as [`SentenceView::arg_starting_at`], in constant time.

@@ -60,23 +60,56 @@ impl<'a> SentenceView<'a> {
     /// A view of these tokens (surface forms and code point spans) and
     /// mentions; normalises and hashes each token once.
     pub fn new(span: Span, words: Vec<&'a str>, spans: Vec<Span>, args: Vec<Arg<'a>>) -> SentenceView<'a> {
+        let mut view = SentenceView {
+            span,
+            words,
+            norm: Vec::new(),
+            ids: Vec::new(),
+            spans,
+            args,
+            origin: (0, 0),
+        };
+        view.normalise_words();
+        view
+    }
+
+    /// Fills `norm` and `ids` (empty) from `words`.
+    pub(crate) fn normalise_words(&mut self) {
         // One scratch buffer for the words that need normalising; the
         // result is copied inline into their `Norm` (no allocation per word).
         let mut scratch = String::new();
-        let mut norm: Vec<Norm<'a>> = Vec::with_capacity(words.len());
-        let mut ids = Vec::with_capacity(words.len());
-        for &w in &words {
+        self.norm.reserve(self.words.len());
+        self.ids.reserve(self.words.len());
+        for &w in &self.words {
             let (n, id) = Norm::with_id(w, &mut scratch);
-            ids.push(id);
-            norm.push(n);
+            self.ids.push(id);
+            self.norm.push(n);
         }
+    }
+
+    /// An empty view (no words, no mentions).
+    pub(crate) fn empty() -> SentenceView<'a> {
         SentenceView {
-            span,
-            words,
-            norm,
-            ids,
-            spans,
-            args,
+            span: Span::new(0, 0),
+            words: Vec::new(),
+            norm: Vec::new(),
+            ids: Vec::new(),
+            spans: Vec::new(),
+            args: Vec::new(),
+            origin: (0, 0),
+        }
+    }
+
+    /// This view emptied, its vectors kept (with their capacity) for the
+    /// next sentence, whatever text that borrows from (see [`recycle`]).
+    pub(crate) fn recycle(self) -> SentenceView<'static> {
+        SentenceView {
+            span: Span::new(0, 0),
+            words: recycle(self.words),
+            norm: recycle(self.norm),
+            ids: recycle(self.ids),
+            spans: recycle(self.spans),
+            args: recycle(self.args),
             origin: (0, 0),
         }
     }
@@ -108,6 +141,19 @@ impl<'a> SentenceView<'a> {
     pub fn norm_text(&self, r: Range<usize>) -> String {
         self.norm[r].join(" ")
     }
+}
+
+/// `v` emptied, as a vector of `U`: the same allocation when `T` and `U`
+/// have the same size and alignment (the standard library collects a
+/// vector's own iterator in place), which is what the stage uses it for:
+/// keeping a vector of borrowed values (`&'t str`, [`Arg<'t>`]) between
+/// articles, where its element type must not borrow from the last text.
+/// Nothing is converted: the vector is empty.
+pub fn recycle<T, U>(mut v: Vec<T>) -> Vec<U> {
+    v.clear();
+    v.into_iter()
+        .map(|_| unreachable!("the vector was emptied"))
+        .collect()
 }
 
 /// FNV-1a's offset basis and prime (64 bits).
@@ -647,6 +693,30 @@ mod tests {
         );
         assert_eq!(v.norm_text(0..2), "le telephone");
         assert_eq!(v.ids[1], word_id("telephone"));
+    }
+
+    /// [`recycle`] keeps the allocation across element types of one size
+    /// (the reason it exists: a pooled vector that lost its capacity would
+    /// silently cost an allocation per sentence again).
+    #[test]
+    fn recycling_keeps_the_allocation() {
+        let text = String::from("un deux trois");
+        let words: Vec<&str> = text.split(' ').collect();
+        let (ptr, cap) = (words.as_ptr() as usize, words.capacity());
+        let kept: Vec<&'static str> = recycle(words);
+        assert_eq!(
+            (kept.as_ptr() as usize, kept.capacity(), kept.len()),
+            (ptr, cap, 0)
+        );
+        let v = SentenceView::new(
+            Span::new(0, 13),
+            text.split(' ').collect(),
+            vec![Span::new(0, 2); 3],
+            vec![],
+        );
+        let r = v.recycle();
+        assert!(r.words.capacity() >= 3 && r.norm.capacity() >= 3 && r.ids.capacity() >= 3);
+        assert!(r.words.is_empty() && r.norm.is_empty() && r.ids.is_empty() && r.spans.is_empty());
     }
 
     /// A filter never rules out an id it holds, and rules out most others
