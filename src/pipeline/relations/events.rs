@@ -46,7 +46,7 @@ pub fn cameo(r: &Relation) -> Option<(&'static str, &'static str, &'static str)>
 /// Rolls relations up into events (relations whose modality is `denied`
 /// for a visit or meeting make none: nothing happened).
 pub fn events(relations: &[Relation]) -> Vec<Event> {
-    let mut out: Vec<Event> = Vec::new();
+    let mut out: Vec<Event> = Vec::with_capacity(relations.len());
     for (i, r) in relations.iter().enumerate() {
         let Some((root, code, name)) = cameo(r) else {
             continue;

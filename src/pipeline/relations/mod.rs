@@ -80,6 +80,8 @@ struct PatternSet {
     filter: IdFilter<64>,
     /// Per pattern, the bits of all its anchors.
     all_anchors: Vec<u32>,
+    /// Patterns without anchors.
+    no_anchors: u128,
     /// Patterns that can start anywhere, on an office title, on a number.
     start_any: u128,
     /// Patterns that can start on a mention of this type (index
@@ -109,6 +111,7 @@ impl PatternSet {
             words: HashMap::default(),
             filter: IdFilter::default(),
             all_anchors: Vec::new(),
+            no_anchors: 0,
             start_any: 0,
             start_arg: [[0; 2]; 4],
             start_title: 0,
@@ -131,6 +134,9 @@ impl PatternSet {
                 }
             }
             set.all_anchors.push(((1u64 << pat.anchors.len()) - 1) as u32);
+            if pat.anchors.is_empty() {
+                set.no_anchors |= bit;
+            }
             for &w in &pat.start.ids {
                 set.words.entry(w).or_default().start |= bit;
             }
@@ -165,25 +171,34 @@ impl PatternSet {
         set
     }
 
-    /// Bit `p` set when every anchor of pattern `p` is among `ids`; and
-    /// into `word_starts`, per token, the patterns that can start on its
-    /// word (for [`PatternSet::starts`]).
-    fn anchored(&self, ids: &[u64], word_starts: &mut Vec<u128>) -> u128 {
-        let mut seen = [0u32; 128];
+    /// Bit `p` set when every anchor of pattern `p` is among `ids`; into
+    /// `word_starts`, per token, the patterns that can start on its word
+    /// (for [`PatternSet::starts`]); and into `limits`, per pattern, the
+    /// last token a match can start on: the last from which every anchor
+    /// still occurs (`u32::MAX` for a pattern without anchors). An anchor is
+    /// a top-level word of the pattern, so a match starting further on would
+    /// have to find it before its own start; the matcher skips those starts.
+    fn anchored(&self, ids: &[u64], word_starts: &mut Vec<u128>, limits: &mut Vec<(u32, u32)>) -> u128 {
+        // Per pattern: the anchors seen so far from the sentence's end, and
+        // the token at which the last of them was seen.
+        limits.clear();
+        limits.resize(self.pats.len(), (0, u32::MAX));
         word_starts.clear();
-        word_starts.extend(ids.iter().map(|w| {
+        word_starts.resize(ids.len(), 0);
+        let mut out = self.no_anchors;
+        for (i, w) in ids.iter().enumerate().rev() {
             let Some(entry) = self.filter.may_hold(*w).then(|| self.words.get(w)).flatten() else {
-                return 0;
+                continue;
             };
+            word_starts[i] = entry.start;
             for &(p, a) in &entry.anchors {
-                seen[p as usize] |= 1 << a;
-            }
-            entry.start
-        }));
-        let mut out = 0u128;
-        for (p, &all) in self.all_anchors.iter().enumerate() {
-            if seen[p] & all == all {
-                out |= 1 << p;
+                let (seen, limit) = &mut limits[p as usize];
+                *seen |= 1 << a;
+                let all = self.all_anchors[p as usize];
+                if *limit == u32::MAX && *seen & all == all {
+                    *limit = i as u32;
+                    out |= 1 << p;
+                }
             }
         }
         out
@@ -250,6 +265,7 @@ pub fn extract(
     let mut starts = std::mem::take(&mut scratch.starts);
     let mut marks = std::mem::take(&mut scratch.marks);
     let mut args_at = std::mem::take(&mut scratch.args_at);
+    let mut limits = std::mem::take(&mut scratch.limits);
     for view in &views {
         let persons = view.args.iter().filter(|a| a.kind == EntityType::PER).count();
         if view.args.len() < 2 && persons == 0 {
@@ -260,7 +276,7 @@ pub fn extract(
         ctx.titles = &titles;
         // Which patterns can apply: the sentence holds their anchor words,
         // and two mentions (or a person and a title for an office).
-        let mut todo = set.anchored(&view.ids, &mut starts);
+        let mut todo = set.anchored(&view.ids, &mut starts, &mut limits);
         if view.args.len() < 2 {
             todo &= set.office;
         }
@@ -278,9 +294,10 @@ pub fn extract(
             todo &= todo - 1;
             let pat = &set.pats[p];
             let bit = 1u128 << p;
+            let last = limits[p].1 as usize;
             ctx.find_each(
                 pat,
-                |i| starts[i] & bit != 0,
+                |i| i <= last && starts[i] & bit != 0,
                 |m| {
                     if marks.is_empty() {
                         modality_marks(view, &mut marks);
@@ -318,12 +335,13 @@ pub fn extract(
             }
         }
     }
-    let relations = finish(&mut cands, entities, &mut scratch.first);
+    let relations = finish(&mut cands, entities, &mut scratch.order_cands);
     let events = events::events(&relations);
     scratch.cands = view::recycle(cands);
     scratch.starts = starts;
     scratch.marks = marks;
     scratch.args_at = args_at;
+    scratch.limits = limits;
     scratch.keep_views(views);
     SCRATCH.with(|s| s.replace(scratch));
     (relations, events)
@@ -348,8 +366,10 @@ struct Scratch {
     starts: Vec<u128>,
     marks: Vec<u8>,
     args_at: Vec<(u32, u32)>,
-    /// [`finish`]'s flags.
-    first: Vec<bool>,
+    /// [`PatternSet::anchored`]'s per-pattern state.
+    limits: Vec<(u32, u32)>,
+    /// [`finish`]'s candidate order.
+    order_cands: Vec<u32>,
 }
 
 /// Above this many elements a vector is not kept: one long article must
@@ -385,7 +405,7 @@ impl Scratch {
         }
         if self.cands.capacity() > KEEP_MAX {
             self.cands = Vec::new();
-            self.first = Vec::new();
+            self.order_cands = Vec::new();
         }
     }
 }
@@ -448,7 +468,7 @@ struct Cand<'t> {
 /// survives [`finish`]'s deduplication: most candidates repeat a relation
 /// another pattern or title already found, and building their string maps
 /// (a dozen small allocations each) was most of turning matches into
-/// candidates. [`Attrs::into_map`] inserts in the order the map used to be
+/// candidates. [`Attrs::to_map`] inserts in the order the map used to be
 /// built in, so the attributes are the same.
 #[derive(Debug, Clone, Default)]
 struct Attrs<'t> {
@@ -467,7 +487,7 @@ struct Attrs<'t> {
 }
 
 impl Attrs<'_> {
-    /// The `office` attribute, as [`Attrs::into_map`] would give it.
+    /// The `office` attribute, as [`Attrs::to_map`] would give it.
     fn office(&self) -> Option<&str> {
         self.office.or_else(|| {
             self.fixed
@@ -478,7 +498,7 @@ impl Attrs<'_> {
         })
     }
 
-    fn into_map(self) -> BTreeMap<String, String> {
+    fn to_map(&self) -> BTreeMap<String, String> {
         let mut map: BTreeMap<String, String> = self
             .fixed
             .iter()
@@ -508,8 +528,8 @@ impl Attrs<'_> {
         if let Some(d) = self.date {
             put("date", d);
         }
-        if let Some(iso) = self.date_iso {
-            map.insert("date_iso".to_string(), iso);
+        if let Some(iso) = &self.date_iso {
+            map.insert("date_iso".to_string(), iso.clone());
         }
         map
     }
@@ -873,9 +893,9 @@ impl std::hash::Hasher for MixHasher {
 }
 
 /// Resolves offices without a stated country, drops self-relations and
-/// duplicates, and orders relations by position. Empties `cands`; `first`
+/// duplicates, and orders relations by position. Empties `cands`; `order`
 /// is a buffer.
-fn finish(cands: &mut Vec<Cand>, entities: &[Entity], first: &mut Vec<bool>) -> Vec<Relation> {
+fn finish(cands: &mut Vec<Cand>, entities: &[Entity], order: &mut Vec<u32>) -> Vec<Relation> {
     // An office whose sentence names no country takes the one the same
     // person's other offices name ("vice-premier ministre, ministre des
     // Affaires étrangères, M. X" + "le ministre kazakh ..., M. X"): the
@@ -898,49 +918,66 @@ fn finish(cands: &mut Vec<Cand>, entities: &[Entity], first: &mut Vec<bool>) -> 
             c.extractor.to_mut().push_str("+inference:same_holder");
         }
     }
-    cands.retain(|c| c.object.is_some_and(|o| o.0 != c.subject.0));
-    // Best first, then keep one relation per (type, subject, object, office).
-    cands.sort_by(|a, b| {
+    // The candidates are sorted and deduplicated as indices: a candidate is
+    // a few hundred bytes, and moving them in the sorts showed in profiles.
+    order.clear();
+    order.extend((0..cands.len() as u32).filter(|&i| {
+        let c = &cands[i as usize];
+        c.object.is_some_and(|o| o.0 != c.subject.0)
+    }));
+    // Best first (stable: ties keep the order found), then keep one
+    // relation per (type, subject, object, office).
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&cands[a as usize], &cands[b as usize]);
         b.confidence
             .total_cmp(&a.confidence)
             .then(a.evidence.start.cmp(&b.evidence.start))
     });
-    let key = dedup_key;
-    // Which candidates are first with their key. A few dozen candidates
-    // are compared with the ones before them (no set to build); more go
-    // through a hash set of keys borrowed from the candidates.
-    first.clear();
-    if cands.len() <= 32 {
-        for (i, c) in cands.iter().enumerate() {
-            let k = key(c);
-            first.push(!cands[..i].iter().any(|p| key(p) == k));
+    if order.len() <= 32 {
+        // A few dozen candidates are compared with the kept ones before
+        // them (an earlier duplicate has the key of an earlier kept one).
+        let mut kept = 0;
+        for k in 0..order.len() {
+            let key = dedup_key(&cands[order[k] as usize]);
+            if !order[..kept]
+                .iter()
+                .any(|&p| dedup_key(&cands[p as usize]) == key)
+            {
+                order[kept] = order[k];
+                kept += 1;
+            }
         }
+        order.truncate(kept);
     } else {
         let mut seen: HashSet<(&str, usize, usize, Option<&str>), MixBuild> =
-            HashSet::with_capacity_and_hasher(cands.len(), MixBuild);
-        first.extend(cands.iter().map(|c| seen.insert(key(c))));
+            HashSet::with_capacity_and_hasher(order.len(), MixBuild);
+        order.retain(|&i| seen.insert(dedup_key(&cands[i as usize])));
     }
-    let mut flags = first.iter();
-    cands.retain(|_| flags.next().copied().unwrap_or(false));
-    cands.sort_by_key(|c| (c.evidence.start, c.subject.1.start, c.object.map(|o| o.1.start)));
-    cands
-        .drain(..)
-        .filter_map(|c| {
-            let (o, om) = c.object?;
-            Some(Relation {
+    order.sort_by_key(|&i| {
+        let c = &cands[i as usize];
+        (c.evidence.start, c.subject.1.start, c.object.map(|o| o.1.start))
+    });
+    let relations = order
+        .iter()
+        .map(|&i| {
+            let c = &cands[i as usize];
+            let (o, om) = c.object.expect("kept candidates have an object");
+            Relation {
                 kind: c.kind.to_string(),
                 subject: entities[c.subject.0].id.clone(),
                 object: entities[o].id.clone(),
                 subject_mention: c.subject.1,
                 object_mention: om,
-                attributes: c.attributes.into_map(),
+                attributes: c.attributes.to_map(),
                 evidence: c.evidence,
                 trigger: c.trigger,
                 confidence: (c.confidence * 1000.0).round() / 1000.0,
-                extractor: c.extractor.into_owned(),
-            })
+                extractor: c.extractor.to_string(),
+            }
         })
-        .collect()
+        .collect();
+    cands.clear();
+    relations
 }
 
 /// What makes two candidates the same relation for [`finish`]: type,
