@@ -65,6 +65,24 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
+    // Where the stage's time goes: our parse and rs-trafilatura with the
+    // on-the-page guard (`html::parse`), then the stage without the line
+    // combiner (adds the short-extraction switch's line model and the
+    // rules), then the whole stage above (adds the combiner).
+    g.bench_function("parse_and_extract", |b| {
+        b.iter(|| {
+            for p in &pages {
+                std::hint::black_box(newsflow::pipeline::clean::html::parse(p, None).is_ok());
+            }
+        })
+    });
+    g.bench_function("clean_html_without_combiner", |b| {
+        b.iter(|| {
+            for p in &pages {
+                std::hint::black_box(newsflow::pipeline::clean::html::clean_with(p, None, None));
+            }
+        })
+    });
     g.bench_function("html_to_text", |b| {
         b.iter(|| {
             for p in &pages {

@@ -23,9 +23,9 @@
 
 use crate::commands::eval_clean::{is_heldout, load_pages, Page};
 use crate::commands::train_clean::{fit, label_lines, parallel};
-use crate::pipeline::clean::combine::{self, View};
+use crate::pipeline::clean::combine::View;
 use crate::pipeline::clean::model::LineModel;
-use crate::pipeline::clean::{eval, html};
+use crate::pipeline::clean::{eval, html, text};
 use anyhow::Context;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -50,12 +50,16 @@ pub struct Args {
     /// Passes over the training lines.
     #[arg(long, default_value_t = 6)]
     pub epochs: usize,
-    /// L2 regularisation per update.
-    #[arg(long, default_value_t = 1e-5)]
-    pub l2: f32,
+    /// L2 regularisation per update; several (`--l2 A --l2 B`): each is
+    /// cross-fitted and the best on the training pages is kept.
+    #[arg(long, default_values_t = vec![1e-5f32])]
+    pub l2: Vec<f32>,
     /// Features whose |weight| ends below this are pruned from the file.
     #[arg(long, default_value_t = 0.01)]
     pub min_weight: f32,
+    /// Ship the best drop-only decoding (no lines added).
+    #[arg(long)]
+    pub drop_only: bool,
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
@@ -66,94 +70,125 @@ struct Prepared {
     id: String,
     heldout: bool,
     truth: String,
-    /// The stage's text without a combiner (what unaligned pages output).
+    /// The stage's text without a combiner.
     plain: String,
-    /// Whether the extraction is short against the whole visible text
-    /// (see [`combine::short_extraction`]).
-    short: bool,
-    /// The combinable view, when the extraction is aligned with the
-    /// visible lines; its title for [`combine::assemble`].
-    view: Option<(View, Option<String>)>,
+    /// Pages the combiner can edit: the extractor's page, the view, and
+    /// what the short-extraction switch compares against.
+    edit: Option<Editable>,
+}
+
+struct Editable {
+    /// The extraction's lines as the rules judge them, and the title line.
+    judged: (Vec<text::Line>, Option<usize>),
+    view: View,
+    /// Words of the visible text, and of the line model's verdict on it
+    /// with its text (see [`html::line_model_wins`]).
+    visible_words: usize,
+    line_model: (usize, String),
+    /// Drop units (extraction lines) then add units (candidate lines):
+    /// feature names, labels (main text or not) and training weights.
     names: Vec<Vec<String>>,
     labels: Vec<bool>,
     weights: Vec<f32>,
 }
 
 fn prepare(page: &Page, line_model: Option<&LineModel>) -> Prepared {
-    let plain = html::clean_with(&page.html, None, None).text;
     let mut prepared = Prepared {
         id: page.id.clone(),
         heldout: is_heldout(&page.id),
         truth: page.truth.clone(),
-        plain,
-        short: false,
-        view: None,
-        names: Vec::new(),
-        labels: Vec::new(),
-        weights: Vec::new(),
+        plain: String::new(),
+        edit: None,
     };
-    let Ok(parts) = html::parse(&page.html, None) else {
-        return prepared;
+    let parts = match html::parse(&page.html, None) {
+        Ok(parts) => parts,
+        Err(done) => {
+            prepared.plain = html::clean_page(*done).text;
+            return prepared;
+        }
     };
-    let Some(result) = parts.extraction else {
+    let Some(result) = parts.extraction.clone() else {
+        prepared.plain = html::clean_with(&page.html, None, None).text;
         return prepared;
     };
     let view = View::new(
         &parts.visible,
+        &parts.links,
         &result.content_text,
         result.metadata.page_type.as_deref(),
         line_model,
     );
-    prepared.short = combine::short_extraction(&result.content_text, &parts.visible);
+    let visible_words = html::word_count(&parts.visible);
+    let lm = text::classify(&parts.visible, text::Mode::Page, true).body;
+    let line_model = (html::word_count(&lm), lm);
+    let extracted = html::word_count(&result.content_text);
+    let page_out = html::from_extractor(result, parts.metadata, parts.title);
+    let switched = |words: usize| html::is_short(words, visible_words) && html::is_short(words, line_model.0);
+    prepared.plain = if switched(extracted) {
+        line_model.1.clone()
+    } else {
+        html::clean_page(page_out.clone()).text
+    };
     if !view.aligned() {
         return prepared;
     }
-    prepared.labels = label_lines(&view.lines, &page.truth);
+    let drop_labels = label_lines(&view.ext, &page.truth);
+    let visible_labels = label_lines(&view.visible, &page.truth);
+    let candidates = view.candidates();
+    let mut names = view.drop_features();
+    names.extend(view.add_features());
+    let mut labels = drop_labels;
+    labels.extend(candidates.iter().map(|&i| visible_labels[i]));
+    let mut weights: Vec<f32> = view.ext.iter().map(weight).collect();
+    weights.extend(candidates.iter().map(|&i| weight(&view.visible[i])));
     // Each page counts about equally (the metric is a mean over pages),
     // each line by its words within the page.
-    let page_words: f32 = view.lines.iter().map(weight).sum();
-    prepared.weights = view
-        .lines
-        .iter()
-        .map(|l| 100.0 * weight(l) / page_words.max(1.0))
-        .collect();
-    prepared.names = view.features();
-    let title = parts
-        .title
-        .or_else(|| result.metadata.title.clone())
-        .filter(|t| !t.trim().is_empty());
-    prepared.view = Some((view, title));
+    let page_words: f32 = weights.iter().sum();
+    for w in &mut weights {
+        *w *= 100.0 / page_words.max(1.0);
+    }
+    prepared.edit = Some(Editable {
+        judged: html::judged_lines(&page_out),
+        view,
+        visible_words,
+        line_model,
+        names,
+        labels,
+        weights,
+    });
     prepared
 }
 
-fn weight(line: &crate::pipeline::clean::text::Line) -> f32 {
+fn weight(line: &text::Line) -> f32 {
     eval::words(&line.clean).len() as f32 + 1.0
 }
 
-/// The page's output text for combiner probabilities `p`.
-fn output(page: &Prepared, p: Option<&[f32]>, d: Decoding) -> String {
-    match (&page.view, p) {
-        (Some((view, title)), Some(p)) if page.short || !d.only_short => {
-            let keep = view.decode(p, d.threshold, d.switch_cost);
-            if view.change(&keep) < d.min_change {
-                return page.plain.clone();
-            }
-            combine::assemble(view, &keep, title.as_deref()).body
-        }
-        _ => page.plain.clone(),
-    }
+/// How combiner probabilities become edits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Decoding {
+    /// Extraction lines below this probability are dropped.
+    drop_below: f32,
+    /// Candidate lines at or above it are added (above 1: none).
+    add_from: f32,
 }
 
-/// How combiner probabilities become the page's text.
-#[derive(Debug, Clone, Copy)]
-struct Decoding {
-    threshold: f32,
-    switch_cost: f32,
-    /// See [`combine::MIN_CHANGE`].
-    min_change: f64,
-    /// Combine only pages whose extraction is short against the visible
-    /// text (the other pages keep the extractor's text).
-    only_short: bool,
+/// The page's output text for combiner probabilities `p` (drop units, then
+/// add units), as the stage computes it ([`html::extract_with`]).
+fn output(page: &Prepared, p: Option<&[f32]>, d: Decoding) -> String {
+    let (Some(e), Some(p)) = (&page.edit, p) else {
+        return page.plain.clone();
+    };
+    let n = e.view.ext.len();
+    let edit = e.view.edit(&p[..n], &p[n..], d.drop_below, d.add_from);
+    if edit.is_empty() {
+        return page.plain.clone();
+    }
+    let words = e.view.edited_words(&edit);
+    if html::is_short(words, e.visible_words) && html::is_short(words, e.line_model.0) {
+        return e.line_model.1.clone();
+    }
+    let (lines, skip) = html::edited(e.judged.0.clone(), e.judged.1, &edit);
+    html::body(&lines, skip)
 }
 
 fn mean_f1(pages: &[&Prepared], probs: &HashMap<&str, Vec<f32>>, d: Decoding, jobs: usize) -> f64 {
@@ -162,6 +197,57 @@ fn mean_f1(pages: &[&Prepared], probs: &HashMap<&str, Vec<f32>>, d: Decoding, jo
         eval::word_prf(&out, &p.truth).f1
     });
     scores.iter().sum::<f64>() / scores.len().max(1) as f64
+}
+
+/// Trains the combiner on `pages` (weights rounded to 1/1000, the small
+/// ones pruned, as the file stores them).
+fn train_combiner(pages: &[&Prepared], args: &Args, l2: f32) -> (HashMap<String, f32>, f32) {
+    let mut ids: HashMap<&str, u32> = HashMap::new();
+    let mut names: Vec<&str> = Vec::new();
+    let mut examples: Vec<(Vec<u32>, bool, f32)> = Vec::new();
+    for e in pages.iter().filter_map(|p| p.edit.as_ref()) {
+        for ((f, &y), &w) in e.names.iter().zip(&e.labels).zip(&e.weights) {
+            let f = f
+                .iter()
+                .map(|n| {
+                    *ids.entry(n.as_str()).or_insert_with(|| {
+                        names.push(n.as_str());
+                        names.len() as u32 - 1
+                    })
+                })
+                .collect();
+            examples.push((f, y, w));
+        }
+    }
+    let borrowed: Vec<(&[u32], bool, f32)> =
+        examples.iter().map(|(f, y, w)| (f.as_slice(), *y, *w)).collect();
+    let (w, bias) = fit(&borrowed, names.len(), args.epochs, l2, COMBINER_RATE);
+    let weights = names
+        .iter()
+        .zip(&w)
+        .filter_map(|(name, &v)| {
+            let v = (v * 1000.0).round() / 1000.0;
+            (v.abs() >= args.min_weight).then(|| ((*name).to_owned(), v))
+        })
+        .collect();
+    (weights, (bias * 1000.0).round() / 1000.0)
+}
+
+/// The combiner's probabilities for every unit of the editable pages.
+fn scored<'a>(pages: impl Iterator<Item = &'a Prepared>, model: &LineModel) -> Vec<(&'a str, Vec<f32>)> {
+    pages
+        .filter_map(|p| {
+            let e = p.edit.as_ref()?;
+            Some((
+                p.id.as_str(),
+                e.names.iter().map(|f| model.probability(f)).collect(),
+            ))
+        })
+        .collect()
+}
+
+fn logit(p: f32) -> f32 {
+    (p / (1.0 - p)).ln()
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -201,159 +287,139 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     drop(pages);
     let train: Vec<&Prepared> = prepared.iter().filter(|p| !p.heldout).collect();
     let heldout: Vec<&Prepared> = prepared.iter().filter(|p| p.heldout).collect();
-    let aligned = train.iter().filter(|p| p.view.is_some()).count();
+    let aligned = train.iter().filter(|p| p.edit.is_some()).count();
     println!(
         "pages: {} train ({aligned} aligned), {} held out; prepared in {:.1} s",
         train.len(),
         heldout.len(),
         started.elapsed().as_secs_f64()
     );
-    let mut ids: HashMap<String, u32> = HashMap::new();
-    let mut names: Vec<String> = Vec::new();
-    let interned: Vec<Vec<Vec<u32>>> = train
-        .iter()
-        .map(|p| {
-            p.names
-                .iter()
-                .map(|f| {
-                    f.iter()
-                        .map(|n| {
-                            *ids.entry(n.clone()).or_insert_with(|| {
-                                names.push(n.clone());
-                                names.len() as u32 - 1
-                            })
-                        })
-                        .collect()
-                })
-                .collect()
-        })
-        .collect();
-    let examples: Vec<(&[u32], bool, f32)> = train
-        .iter()
-        .zip(&interned)
-        .flat_map(|(p, f)| {
-            f.iter()
-                .zip(&p.labels)
-                .zip(&p.weights)
-                .map(|((ids, &y), &w)| (ids.as_slice(), y, w))
-        })
-        .collect();
-    let (w, bias) = fit(&examples, names.len(), args.epochs, args.l2, COMBINER_RATE);
-    let weights: HashMap<String, f32> = names
-        .iter()
-        .zip(&w)
-        .filter_map(|(name, &v)| {
-            let v = (v * 1000.0).round() / 1000.0;
-            (v.abs() >= args.min_weight).then(|| (name.clone(), v))
-        })
-        .collect();
-    let bias = (bias * 1000.0).round() / 1000.0;
-    println!(
-        "trained on {} lines, {} features ({} kept) at {:.1} s",
-        examples.len(),
-        names.len(),
-        weights.len(),
-        started.elapsed().as_secs_f64()
-    );
-    let model = LineModel::new(weights.clone(), bias, 0.5, 0.0);
-    let probs: HashMap<&str, Vec<f32>> = prepared
-        .iter()
-        .filter(|p| p.view.is_some())
-        .map(|p| {
-            (
-                p.id.as_str(),
-                p.names.iter().map(|f| model.probability(f)).collect(),
-            )
-        })
-        .collect();
     let none = HashMap::new();
-    let plain = Decoding {
-        threshold: 0.5,
-        switch_cost: 0.0,
-        min_change: 0.0,
-        only_short: false,
+    let never = Decoding {
+        drop_below: 0.0,
+        add_from: 2.0,
     };
     println!(
         "without combiner: train {:.4}  held out {:.4}",
-        mean_f1(&train, &none, plain, jobs),
-        mean_f1(&heldout, &none, plain, jobs)
+        mean_f1(&train, &none, never, jobs),
+        mean_f1(&heldout, &none, never, jobs)
     );
-    // What the line-level view itself costs or allows, on the aligned
-    // training pages: the extractor's lines alone (held: `Exact` or `Most`),
-    // the line model's decoded lines, and the lines labelled main text (the
-    // ceiling of any combiner).
-    let aligned_pages: Vec<&Prepared> = train.iter().copied().filter(|p| p.view.is_some()).collect();
-    let diag = parallel(&aligned_pages, jobs, |p| {
-        let (view, title) = p.view.as_ref().expect("aligned");
-        let held: Vec<bool> = view.covers.iter().map(|c| c.held()).collect();
-        let f = |keep: &[bool]| {
-            eval::word_prf(&combine::assemble(view, keep, title.as_deref()).body, &p.truth).f1
-        };
-        [
-            eval::word_prf(&p.plain, &p.truth).f1,
-            f(&held),
-            f(&view.keep),
-            f(&p.labels),
-        ]
-    });
-    let n = diag.len().max(1) as f64;
-    let col = |k: usize| diag.iter().map(|d| d[k]).sum::<f64>() / n;
+    // The room per decision, on the training pages: every extraction line
+    // the labels reject dropped; every candidate they accept added.
+    let oracle: HashMap<&str, Vec<f32>> = prepared
+        .iter()
+        .filter_map(|p| {
+            let e = p.edit.as_ref()?;
+            Some((
+                p.id.as_str(),
+                e.labels.iter().map(|&y| f32::from(u8::from(y))).collect(),
+            ))
+        })
+        .collect();
     println!(
-        "aligned training pages: without combiner {:.4}, extractor's lines {:.4}, line model's lines {:.4}, \
-         labelled lines (ceiling) {:.4}",
-        col(0),
-        col(1),
-        col(2),
-        col(3)
+        "labels as decisions (training pages): drop only {:.4}, add only {:.4}, both {:.4}",
+        mean_f1(
+            &train,
+            &oracle,
+            Decoding {
+                drop_below: 0.5,
+                add_from: 2.0
+            },
+            jobs
+        ),
+        mean_f1(
+            &train,
+            &oracle,
+            Decoding {
+                drop_below: 0.0,
+                add_from: 0.5
+            },
+            jobs
+        ),
+        mean_f1(
+            &train,
+            &oracle,
+            Decoding {
+                drop_below: 0.5,
+                add_from: 0.5
+            },
+            jobs
+        ),
     );
-    println!("decoding grid on the training pages (word F1):");
-    let mut best = (plain, f64::MIN);
-    for (only_short, switch_cost) in [(false, 0.0f32), (true, 0.0), (true, 2.0)] {
-        let mut row = format!(
-            "  {} switch {switch_cost:>4}:",
-            if only_short { "short pages" } else { "all pages  " }
+    // The combiner's own probabilities on the training pages are
+    // cross-fitted too (trained without the page's fold), so the decoding
+    // and the variant are chosen on pages the combiner did not see.
+    let fold_of = |p: &Prepared| p.id.parse::<usize>().map_or(0, |n| n % 5);
+    let mut best_variant: Option<(f64, f32, Decoding, Decoding)> = None;
+    let mut full_models = Vec::new();
+    for &l2 in &args.l2 {
+        let mut probs: HashMap<&str, Vec<f32>> = HashMap::new();
+        for k in 1..=4 {
+            let fit_pages: Vec<&Prepared> = train.iter().copied().filter(|p| fold_of(p) != k).collect();
+            let (weights, bias) = train_combiner(&fit_pages, &args, l2);
+            let model = LineModel::new(weights, bias, 0.5, 0.0);
+            probs.extend(scored(train.iter().copied().filter(|p| fold_of(p) == k), &model));
+        }
+        let (weights, bias) = train_combiner(&train, &args, l2);
+        let model = LineModel::new(weights.clone(), bias, 0.5, 0.0);
+        probs.extend(scored(heldout.iter().copied(), &model));
+        println!(
+            "l2 {l2}: {} features kept ({:.1} s); decoding grid on the training pages (cross-fitted word F1; \
+             add above 1 = drop only):",
+            weights.len(),
+            started.elapsed().as_secs_f64()
         );
-        for threshold in [0.35f32, 0.4, 0.5] {
-            let d = Decoding {
-                threshold,
-                switch_cost,
-                min_change: 0.0,
-                only_short,
-            };
-            let f = mean_f1(&train, &probs, d, jobs);
-            row.push_str(&format!(" t{threshold:.2} {f:.4}"));
-            if f > best.1 {
-                best = (d, f);
+        let mut best_drop = (never, f64::MIN);
+        let mut best = (never, f64::MIN);
+        for add_from in [2.0f32, 0.8, 0.7, 0.6, 0.5] {
+            let mut row = format!("  add from {add_from:.1}:");
+            for drop_below in [0.0f32, 0.2, 0.3, 0.4, 0.5] {
+                let d = Decoding { drop_below, add_from };
+                let f = mean_f1(&train, &probs, d, jobs);
+                row.push_str(&format!(" drop<{drop_below:.1} {f:.4}"));
+                if add_from > 1.0 && f > best_drop.1 {
+                    best_drop = (d, f);
+                }
+                if f > best.1 {
+                    best = (d, f);
+                }
             }
+            println!("{row}");
         }
-        println!("{row}");
-    }
-    let mut row = "  minimum change:".to_owned();
-    for min_change in [0.2, 0.5, 1.0] {
-        let d = Decoding { min_change, ..best.0 };
-        let f = mean_f1(&train, &probs, d, jobs);
-        row.push_str(&format!(" {min_change} {f:.4}"));
-        if f > best.1 {
-            best = (d, f);
+        for (label, (d, f)) in [("drop only", best_drop), ("drop + add", best)] {
+            println!(
+                "  {label}: drop below {} add from {}: train {f:.4}  held out {:.4}",
+                d.drop_below,
+                d.add_from,
+                mean_f1(&heldout, &probs, d, jobs)
+            );
         }
+        let chosen = if args.drop_only { best_drop } else { best };
+        if best_variant.as_ref().is_none_or(|b| chosen.1 > b.0) {
+            best_variant = Some((chosen.1, l2, chosen.0, best_drop.0));
+        }
+        full_models.push((l2, weights, bias));
     }
-    println!("{row}");
-    let (d, train_f1) = best;
-    let heldout_f1 = mean_f1(&heldout, &probs, d, jobs);
+    let Some((train_f1, l2, d, _)) = best_variant else {
+        anyhow::bail!("give at least one --l2");
+    };
+    let (_, mut weights, bias) = full_models
+        .into_iter()
+        .find(|m| m.0 == l2)
+        .expect("a model per l2");
     println!(
-        "chosen threshold {} switch {} minimum change {} short pages only {} (set combine::MIN_CHANGE and \
-         combine::ONLY_SHORT to them): train {train_f1:.4}  held out {heldout_f1:.4}",
-        d.threshold, d.switch_cost, d.min_change, d.only_short
+        "chosen: l2 {l2}, drop below {}, add from {}: train {train_f1:.4}",
+        d.drop_below, d.add_from
     );
-    if (d.min_change - combine::MIN_CHANGE).abs() > 1e-9 {
-        tracing::warn!(
-            chosen = d.min_change,
-            compiled = combine::MIN_CHANGE,
-            "the minimum change chosen differs from combine::MIN_CHANGE: update the constant"
-        );
-    }
-    let (threshold, switch_cost) = (d.threshold, d.switch_cost);
-    let model = LineModel::new(weights, bias, threshold, switch_cost);
+    // Both thresholds folded into their bias features: the stage decides
+    // at 1/2 (see combine's module doc).
+    *weights.entry("d|bias".to_owned()).or_default() -= logit(d.drop_below.max(1e-6));
+    *weights.entry("a|bias".to_owned()).or_default() -= if d.add_from > 1.0 {
+        100.0
+    } else {
+        logit(d.add_from)
+    };
+    let model = LineModel::new(weights, bias, 0.5, 0.0);
     let bytes = model.to_gz()?;
     std::fs::write(&args.out, &bytes).with_context(|| format!("cannot write {}", args.out.display()))?;
     println!(

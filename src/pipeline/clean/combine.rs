@@ -1,45 +1,45 @@
-//! Line-level combination of the HTML extractor's output with the line
-//! model's verdict on the page's visible text.
+//! Line-level editing of the HTML extractor's output with the line model's
+//! verdict on the page's visible text.
 //!
 //! rs-trafilatura picks one DOM subtree and is usually right about it, but
-//! on a page in five it keeps a teaser, one listing card or one post of a
-//! thread, or it keeps a block with its sidebar. The line model
+//! it keeps link lists, captions, bylines or a comment block inside that
+//! subtree, and it misses paragraphs just outside it (a lead in its own
+//! `<div>`, the second half of an article split by an ad). The line model
 //! ([`super::model`]) reads the whole visible text and is right on other
-//! pages. Choosing one of the two outputs per page can reach 0.88 word F1 on
-//! the held-out fifth of WCXB dev, against 0.85 for the per-page switch
-//! `html.rs` had; finer still is to decide per line.
+//! lines. The combiner **edits the extractor's text** rather than replacing
+//! it (a version that rebuilt the text from the visible lines lost 3 points
+//! of word F1 before making any decision: the extractor's text holds
+//! content and block breaks the visible lines lack, see docs/clean-html.md):
 //!
-//! So every line of the visible text gets a feature set that says what both
-//! sources think of it: how much of the line the extraction holds (aligned
-//! in order, see [`align`]), the same for its neighbours, where it lies
-//! against the extracted span, the line model's probability and decoded
-//! verdict, the region heuristic's verdict, the phrase rules' verdict, the
-//! line's shape, and page-level context: how long the extraction is against
-//! what the line model keeps and against the whole page, and the page type
-//! rs-trafilatura detected. A logistic regression over those features
-//! (stored in the line model's file format, trained by `newsflow train
+//! 1. **Drop**: every line of the extraction gets a feature set (how much of
+//!    it lies on visible lines, the line model's probability and decoded
+//!    verdict for those lines, the rules' verdict, its position in the
+//!    extraction, its length and shape, its neighbours' line-model scores,
+//!    and page context: the extraction's share of the visible words and of
+//!    what the line model keeps, rs-trafilatura's page type). A logistic
+//!    regression gives the probability that the line is main text; lines
+//!    below 1/2 are dropped (reported as `low_content` boilerplate).
+//! 2. **Add**: visible lines the extraction does not hold, the rules left
+//!    alone, and that lie between two lines it holds or in a run of at most
+//!    [`MAX_ADD_DISTANCE`] lines right before or after them, get a second
+//!    feature set (the line model's probability and verdict, where the line
+//!    lies against the extracted region and how far, its length and shape,
+//!    the same page context). Lines above 1/2 are inserted into the
+//!    extraction where the page has them.
+//!
+//! Both are one logistic regression (features prefixed `d|` and `a|`),
+//! stored in the line model's file format and trained by `newsflow train
 //! clean-html` on the WCXB dev pages whose id is not a multiple of 5, with
-//! the line model's probabilities cross-fitted) gives each line a
-//! probability, and the line model's Viterbi decoding turns them into kept
-//! and dropped runs.
-//!
-//! **Status: shipped empty** (`data/boilerplate/html-combiner.tsv.gz` has no
-//! weights, so [`shipped`] is `None` and the stage keeps the extractor's
-//! text and the short-extraction switch). Trained with cross-fitted line
-//! model scores, the combiner did not beat the extractor on WCXB dev
-//! (docs/clean-html.md): rebuilding the extraction from visible lines
-//! alone costs 3 points on the aligned training pages (0.879 for the
-//! extractor's text, 0.847 for the visible lines it holds), more than the
-//! per-line decisions win back. The next version should edit the
-//! extractor's text (drop and insert lines) instead of replacing it.
+//! the line model's probabilities cross-fitted. The decision thresholds
+//! chosen on those pages are folded into the two bias features (`d|bias`,
+//! `a|bias`), so both decisions are at 1/2.
 //!
 //! Pages whose extraction is mostly not on the visible lines (content that
 //! a browser renders from `<noscript>`, data attributes or JSON-LD, as on
-//! Discourse forums) are not combined: [`View::aligned`] is false there and
-//! the extractor's text is used as before.
+//! Discourse forums) are not edited: [`View::aligned`] is false there.
 
 use super::model::{self, LineModel};
-use super::patterns::{normalize, Kind, PhraseMatcher};
+use super::patterns::{Kind, PhraseMatcher};
 use super::text::{self, ends_like_sentence, word_weight, Line};
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -48,24 +48,13 @@ use std::sync::OnceLock;
 static SHIPPED: &[u8] = include_bytes!("../../../data/boilerplate/html-combiner.tsv.gz");
 
 /// Below this share of the extraction's words found on visible lines (in
-/// order), the page is not combined (see the module doc).
+/// order), the page is not edited (see the module doc).
 const MIN_ALIGNED: f64 = 0.6;
 
-/// A combined page is used only when it changes at least this share of
-/// the extraction (see [`View::change`]); `newsflow train clean-html`
-/// prints the value its grid chooses on the training pages (0: every
-/// aligned page is combined).
-pub const MIN_CHANGE: f64 = 0.0;
-
-/// Whether only pages whose extraction is short against the visible text
-/// ([`short_extraction`]) are combined; chosen with [`MIN_CHANGE`].
-pub const ONLY_SHORT: bool = false;
-
-/// Below 2/5 of the visible text's words, an extraction may have missed
-/// the main content: the pages where the line model runs anyway.
-pub fn short_extraction(extraction: &str, visible: &str) -> bool {
-    words(extraction).len() * 5 < words(visible).len() * 2
-}
+/// Visible lines farther than this (in lines) from the nearest line the
+/// extraction holds are never added: the combiner extends the extractor's
+/// region, it does not look for another one.
+pub const MAX_ADD_DISTANCE: usize = 15;
 
 /// The combiner embedded in the binary, or `None` when it has no weights.
 pub fn shipped() -> Option<&'static LineModel> {
@@ -113,27 +102,42 @@ fn words(text: &str) -> Vec<String> {
     super::eval::words(text)
 }
 
-/// Aligns each line with the extraction: a line of four words or more is
-/// `Exact` when its word sequence occurs in the extraction (searched from
-/// where the previous match ended, then from the start); a shorter line only
-/// when it occurs within a few words of the previous match (a menu item
-/// "Home" is not the extraction's "home" in the middle of a sentence).
-/// Lines not found whole get the share of their words that occur anywhere
-/// in the extraction. Returns the covers and the number of extraction words
-/// that occur in the lines it holds (`Exact` or `Most`).
-pub fn align(lines: &[Line], extraction: &str) -> (Vec<Cover>, usize) {
-    let ext = words(extraction);
+/// Where each visible line is in the extraction.
+struct Alignment {
+    covers: Vec<Cover>,
+    /// For each word of the extraction (in order), the visible line whose
+    /// `Exact` match holds it.
+    word_line: Vec<Option<usize>>,
+    /// For each `Exact` visible line, the index of its first word in the
+    /// extraction's word sequence.
+    at: Vec<Option<usize>>,
+}
+
+/// Aligns each visible line with the extraction's word sequence `ext`: a
+/// line of four words or more is `Exact` when its word sequence occurs in
+/// the extraction (searched from where the previous match ended, then from
+/// the start); a shorter line only when it occurs within a few words of the
+/// previous match (a menu item "Home" is not the extraction's "home" in the
+/// middle of a sentence). Lines not found whole get the share of their
+/// words that occur anywhere in the extraction.
+fn align(lines: &[Line], ext: &[String]) -> Alignment {
     let bag: HashSet<&str> = ext.iter().map(String::as_str).collect();
-    let mut padded = String::with_capacity(extraction.len() + 2);
+    let mut padded = String::with_capacity(ext.iter().map(|w| w.len() + 1).sum::<usize>() + 1);
+    // Byte offset in `padded` of each word's first byte.
+    let mut starts = Vec::with_capacity(ext.len());
     padded.push(' ');
-    for w in &ext {
+    for w in ext {
+        starts.push(padded.len());
         padded.push_str(w);
         padded.push(' ');
     }
+    let mut word_line = vec![None; ext.len()];
+    let mut at = vec![None; lines.len()];
     let mut cursor = 0usize;
     let covers = lines
         .iter()
-        .map(|l| {
+        .enumerate()
+        .map(|(i, l)| {
             let w = words(&l.clean);
             if w.is_empty() {
                 return Cover::None;
@@ -157,6 +161,12 @@ pub fn align(lines: &[Line], extraction: &str) -> (Vec<Cover>, usize) {
             };
             if let Some(p) = found {
                 cursor = p + needle.len() - 1;
+                if let Ok(first) = starts.binary_search(&(p + 1)) {
+                    at[i] = Some(first);
+                    for slot in word_line.iter_mut().skip(first).take(w.len()) {
+                        slot.get_or_insert(i);
+                    }
+                }
                 return Cover::Exact;
             }
             let inside = w.iter().filter(|x| bag.contains(x.as_str())).count();
@@ -164,41 +174,74 @@ pub fn align(lines: &[Line], extraction: &str) -> (Vec<Cover>, usize) {
                 // A short line out of sequence ("Home", "World news") is a
                 // menu item whose words the article happens to use.
                 8.. if w.len() >= 4 => Cover::Most,
-                8.. => Cover::Some,
                 4.. => Cover::Some,
                 _ if inside > 0 => Cover::Few,
                 _ => Cover::None,
             }
         })
-        .collect::<Vec<Cover>>();
-    // Extraction words that the held lines contain (as a set: an extractor
-    // that repeats a block is still on the page).
-    let held: HashSet<String> = lines
-        .iter()
-        .zip(&covers)
-        .filter(|(_, c)| c.held())
-        .flat_map(|(l, _)| words(&l.clean))
         .collect();
-    let covered = ext.iter().filter(|w| held.contains(w.as_str())).count();
-    (covers, covered)
+    Alignment {
+        covers,
+        word_line,
+        at,
+    }
 }
 
-/// A page's visible lines with everything the combiner reads about them.
+/// What the combiner decided for a page: which extraction lines go and
+/// which visible lines come in.
+#[derive(Debug, Clone, Default)]
+pub struct Edit {
+    /// One flag per line of [`text::split_lines`] over the extraction.
+    pub drop: Vec<bool>,
+    /// Visible lines to insert, each with the index of the extraction line
+    /// it goes before (the extraction's line count: at the end), in page
+    /// order.
+    pub insert: Vec<(usize, Line)>,
+}
+
+impl Edit {
+    /// Whether the edit changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.insert.is_empty() && !self.drop.iter().any(|&d| d)
+    }
+}
+
+/// A page's extraction lines and visible lines with everything the
+/// combiner reads about them.
 #[derive(Debug, Clone)]
 pub struct View {
+    /// The extraction's lines ([`text::split_lines`], not judged).
+    pub ext: Vec<Line>,
     /// The visible lines, judged by the phrase and hand-written rules.
-    pub lines: Vec<Line>,
+    pub visible: Vec<Line>,
     pub covers: Vec<Cover>,
-    /// The line model's probability for each line the rules left alone
-    /// (`None`: judged by a rule, or a page too short for the model).
+    /// The line model's probability for each visible line the rules left
+    /// alone (`None`: judged by a rule, or a page too short for the model).
     pub p: Vec<Option<f32>>,
     /// The line model's decoded verdict (the region heuristic's on pages
     /// too short for the model).
     pub keep: Vec<bool>,
     pub region: Vec<bool>,
+    /// Share of each visible line's characters in links (empty when
+    /// unknown).
+    links: Vec<f32>,
+    /// Per extraction line: its words, and the visible lines holding them
+    /// with how many of its words each holds.
+    ext_words: Vec<usize>,
+    ext_on: Vec<Vec<(usize, usize)>>,
+    /// For each visible line, the extraction line an insertion of it goes
+    /// before.
+    insert_at: Vec<usize>,
+    /// Visible lines that may be added (see [`MAX_ADD_DISTANCE`]) and their
+    /// distance to the nearest held line and place (`gap`, `before`,
+    /// `after`).
+    candidates: Vec<(usize, usize, &'static str)>,
     /// Words of the extraction, and how many of them the `Exact` lines hold.
     pub extraction_words: usize,
     pub aligned_words: usize,
+    /// Word weights of the visible text and of the lines the line model keeps.
+    visible_weight: f64,
+    kept_weight: f64,
     /// rs-trafilatura's page type (`article`, `forum`, `product`, ...).
     pub page_type: Option<String>,
 }
@@ -209,11 +252,19 @@ impl View {
     /// pipeline; a cross-fitted one when training).
     pub fn new(
         visible: &str,
+        links: &[f32],
         extraction: &str,
         page_type: Option<&str>,
         line_model: Option<&LineModel>,
     ) -> Self {
         let mut lines = text::split_lines(visible);
+        // One share per visible line; hygiene can empty a line the HTML
+        // walk kept, and then the shares no longer line up.
+        let links = if links.len() == lines.len() {
+            links.to_vec()
+        } else {
+            Vec::new()
+        };
         text::judge_rules(&mut lines);
         let region = text::region_keep(&lines);
         let undecided = model::undecided(&lines);
@@ -233,192 +284,410 @@ impl View {
                 keep[i] = k;
             }
         }
-        let (covers, aligned_words) = align(&lines, extraction);
+        let ext = text::split_lines(extraction);
+        let mut ext_word_seq = Vec::new();
+        let mut word_ext_line = Vec::new();
+        let mut ext_words = Vec::with_capacity(ext.len());
+        for (j, l) in ext.iter().enumerate() {
+            let w = words(&l.clean);
+            ext_words.push(w.len());
+            word_ext_line.extend(std::iter::repeat_n(j, w.len()));
+            ext_word_seq.extend(w);
+        }
+        let Alignment {
+            covers,
+            word_line,
+            at,
+        } = align(&lines, &ext_word_seq);
+        let mut ext_on: Vec<Vec<(usize, usize)>> = vec![Vec::new(); ext.len()];
+        for (&j, v) in word_ext_line.iter().zip(&word_line) {
+            if let Some(v) = *v {
+                match ext_on[j].last_mut() {
+                    Some((last, n)) if *last == v => *n += 1,
+                    _ => ext_on[j].push((v, 1)),
+                }
+            }
+        }
+        let aligned_words = word_line.iter().filter(|v| v.is_some()).count();
+        // An added line goes right after the extraction line that holds the
+        // nearest `Exact` line before it (before the first one's, if none).
+        let n = lines.len();
+        let ext_of = |v: usize| at[v].map(|w| word_ext_line[w]);
+        let first_ext = (0..n).find_map(ext_of).unwrap_or(0);
+        let mut insert_at = vec![first_ext; n];
+        let mut after = None;
+        for (v, slot) in insert_at.iter_mut().enumerate() {
+            if let Some(j) = ext_of(v) {
+                after = Some(j + 1);
+            }
+            if let Some(j) = after {
+                *slot = j;
+            }
+        }
+        // Distance to the nearest held line, both ways.
+        let mut dist = vec![usize::MAX; n];
+        let mut d = usize::MAX;
+        for (slot, c) in dist.iter_mut().zip(&covers) {
+            d = if c.held() { 0 } else { d.saturating_add(1) };
+            *slot = d;
+        }
+        d = usize::MAX;
+        for (slot, c) in dist.iter_mut().zip(&covers).rev() {
+            d = if c.held() { 0 } else { d.saturating_add(1) };
+            *slot = (*slot).min(d);
+        }
+        let first = covers.iter().position(|c| *c == Cover::Exact);
+        let last = covers.iter().rposition(|c| *c == Cover::Exact);
+        let candidates = match (first, last) {
+            (Some(a), Some(b)) => (0..n)
+                .filter(|&i| !covers[i].held() && lines[i].kind.is_none() && dist[i] <= MAX_ADD_DISTANCE)
+                .map(|i| {
+                    let place = if i < a {
+                        "before"
+                    } else if i > b {
+                        "after"
+                    } else {
+                        "gap"
+                    };
+                    (i, dist[i], place)
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let weight = |l: &Line| word_weight(&l.norm);
+        let visible_weight = lines.iter().map(weight).sum();
+        let kept_weight = lines
+            .iter()
+            .zip(&keep)
+            .filter(|(_, &k)| k)
+            .map(|(l, _)| weight(l))
+            .sum();
         View {
-            lines,
+            ext,
+            visible: lines,
+            links,
             covers,
             p,
             keep,
             region,
-            extraction_words: words(extraction).len(),
+            ext_words,
+            ext_on,
+            insert_at,
+            candidates,
+            extraction_words: word_ext_line.len(),
             aligned_words,
+            visible_weight,
+            kept_weight,
             page_type: page_type.map(str::to_ascii_lowercase),
         }
     }
 
-    /// Whether the extraction is on the visible lines enough to be combined
+    /// Whether the extraction is on the visible lines enough to be edited
     /// with them line by line.
     pub fn aligned(&self) -> bool {
         self.extraction_words > 0 && self.aligned_words as f64 >= MIN_ALIGNED * self.extraction_words as f64
     }
 
-    /// How much `keep` changes the extraction, as a share of the words on
-    /// the lines the extraction holds: words on kept lines it does not
-    /// hold plus words on held lines not kept. Below [`MIN_CHANGE`] the
-    /// extractor's own text is used: it keeps content and line breaks that
-    /// the visible lines lack (text from `<noscript>`, image captions,
-    /// table layout), so a near-copy of it from the visible lines is worth
-    /// less than the original.
-    pub fn change(&self, keep: &[bool]) -> f64 {
-        let mut held = 0.0;
-        let mut changed = 0.0;
-        for ((line, c), &k) in self.lines.iter().zip(&self.covers).zip(keep) {
-            let w = word_weight(&line.norm);
-            if c.held() {
-                held += w;
-            }
-            if c.held() != k {
-                changed += w;
-            }
-        }
-        changed / held.max(1.0)
+    /// The visible lines that may be added, in page order.
+    pub fn candidates(&self) -> Vec<usize> {
+        self.candidates.iter().map(|c| c.0).collect()
     }
 
-    /// Each line's feature names (see the module doc).
-    pub fn features(&self) -> Vec<Vec<String>> {
-        let n = self.lines.len();
-        let weight = |i: usize| word_weight(&self.lines[i].norm);
-        let total: f64 = (0..n).map(weight).sum();
-        let kept: f64 = (0..n).filter(|&i| self.keep[i]).map(weight).sum();
+    /// Page-level features shared by both decisions.
+    fn page_context(&self) -> [String; 4] {
         let ext = self.extraction_words as f64;
-        let ratio = bucket(ext / kept.max(1.0), &[0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.6, 2.5]);
-        let share = bucket(ext / total.max(1.0), &[0.1, 0.2, 0.4, 0.6, 0.8]);
+        let ratio = bucket(
+            ext / self.kept_weight.max(1.0),
+            &[0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.6, 2.5],
+        );
+        let share = bucket(ext / self.visible_weight.max(1.0), &[0.1, 0.2, 0.4, 0.6, 0.8]);
         let on_lines = bucket(self.aligned_words as f64 / ext.max(1.0), &[0.8, 0.9, 0.97]);
-        let page_type = self.page_type.as_deref().unwrap_or("none");
-        let first = self.covers.iter().position(|c| *c == Cover::Exact);
-        let last = self.covers.iter().rposition(|c| *c == Cover::Exact);
-        // Distance (in lines) to the nearest held line, both ways.
-        let mut dist = vec![usize::MAX; n];
-        let mut d = usize::MAX;
-        for (slot, c) in dist.iter_mut().zip(&self.covers) {
-            d = if c.held() { 0 } else { d.saturating_add(1) };
-            *slot = d;
+        let page_type = self.page_type.as_deref().unwrap_or("none").to_owned();
+        [
+            ratio.to_string(),
+            share.to_string(),
+            on_lines.to_string(),
+            page_type,
+        ]
+    }
+
+    /// The line model's view of a visible line: `r:<kind>` when a rule
+    /// judged it, a probability tenth, or `na`.
+    fn score(&self, v: usize) -> String {
+        match (self.p[v], self.visible[v].kind) {
+            (_, Some(k)) => format!("r:{}", k.as_str()),
+            (Some(s), None) => format!("{}", ((s * 10.0) as usize).min(9)),
+            (None, None) => "na".to_owned(),
         }
-        d = usize::MAX;
-        for (slot, c) in dist.iter_mut().zip(&self.covers).rev() {
-            d = if c.held() { 0 } else { d.saturating_add(1) };
-            *slot = (*slot).min(d);
-        }
-        let cover_at = |i: isize| -> &'static str {
-            if i < 0 || i >= n as isize {
-                "edge"
-            } else {
-                self.covers[i as usize].as_str()
-            }
+    }
+
+    /// The line model's view of an extraction line: the score of the
+    /// visible line holding most of its words, and whether the line model
+    /// keeps none, some or all of its visible lines (`u`: not on any).
+    fn ext_score(&self, j: usize) -> (String, &'static str) {
+        let on = &self.ext_on[j];
+        let Some(&(main, _)) = on.iter().max_by_key(|(_, n)| *n) else {
+            return ("u".to_owned(), "u");
         };
+        let kept = on.iter().filter(|(v, _)| self.keep[*v]).count();
+        let k = match kept {
+            0 => "0",
+            k if k == on.len() => "1",
+            _ => "mix",
+        };
+        (self.score(main), k)
+    }
+
+    /// A visible line's link share, bucketed (`na`: unknown).
+    fn link(&self, v: usize) -> &'static str {
+        match self.links.get(v) {
+            None => "na",
+            Some(&x) if x <= 0.0 => "0",
+            Some(&x) if x < 0.5 => "lo",
+            Some(&x) if x < 0.95 => "hi",
+            Some(_) => "all",
+        }
+    }
+
+    /// The link share of an extraction line: its visible lines' shares
+    /// weighted by the words they hold of it.
+    fn ext_link(&self, j: usize) -> &'static str {
+        let on = &self.ext_on[j];
+        if on.is_empty() || self.links.is_empty() {
+            return "na";
+        }
+        let total: usize = on.iter().map(|(_, n)| n).sum();
+        let x: f32 = on.iter().map(|&(v, n)| self.links[v] * n as f32).sum::<f32>() / total.max(1) as f32;
+        match x {
+            x if x <= 0.0 => "0",
+            x if x < 0.5 => "lo",
+            x if x < 0.95 => "hi",
+            _ => "all",
+        }
+    }
+
+    /// Features of each extraction line for the drop decision.
+    pub fn drop_features(&self) -> Vec<Vec<String>> {
+        let [ratio, share, al, pt] = self.page_context();
+        let matcher = PhraseMatcher::shared();
+        let n = self.ext.len();
+        let scores: Vec<(String, &str)> = (0..n).map(|j| self.ext_score(j)).collect();
+        let edge = ("edge".to_owned(), "edge");
         (0..n)
-            .map(|i| {
-                let line = &self.lines[i];
-                let c = self.covers[i].as_str();
-                let p = match (self.p[i], line.kind) {
-                    (_, Some(k)) => format!("r:{}", k.as_str()),
-                    (Some(s), None) => format!("{}", ((s * 10.0) as usize).min(9)),
-                    (None, None) => "na".to_owned(),
+            .map(|j| {
+                let line = &self.ext[j];
+                let held: usize = self.ext_on[j].iter().map(|(_, k)| k).sum();
+                let m = match (held, self.ext_words[j]) {
+                    (_, 0) => "e",
+                    (0, _) => "u",
+                    (h, w) if h * 10 >= w * 9 => "f",
+                    _ => "p",
                 };
-                let k = if self.keep[i] { "1" } else { "0" };
-                let span = match (first, last) {
-                    (Some(a), Some(_)) if i < a => "before",
-                    (Some(_), Some(b)) if i > b => "after",
-                    (Some(_), Some(_)) => "in",
-                    _ => "none",
-                };
-                let wc = bucket(weight(i), &[1.0, 2.0, 3.0, 4.0, 7.0, 13.0, 26.0, 51.0]);
+                let (p, k) = (&scores[j].0, scores[j].1);
+                let prev = if j > 0 { &scores[j - 1] } else { &edge };
+                let next = scores.get(j + 1).unwrap_or(&edge);
+                let from_start = j.min(3);
+                let from_end = (n - 1 - j).min(3);
+                let rel = bucket(j as f64 / n.max(1) as f64, &[0.1, 0.3, 0.7, 0.9]);
+                let wc = bucket(
+                    word_weight(&line.norm),
+                    &[1.0, 2.0, 3.0, 4.0, 7.0, 13.0, 26.0, 51.0],
+                );
                 let sentence = if ends_like_sentence(&line.clean) { "s" } else { "n" };
-                let ii = i as isize;
-                let dist = match dist[i] {
-                    0 => "0",
-                    1 => "1",
-                    2 => "2",
-                    3..=5 => "5",
-                    6..=15 => "15",
-                    usize::MAX => "inf",
-                    _ => "far",
-                };
+                let phrase = matcher.classify(&line.norm);
+                let rule = phrase.or_else(|| text::rule_kind(&line.clean, &line.norm));
+                let rule = rule.map_or("none", Kind::as_str);
+                let ln = self.ext_link(j);
                 vec![
-                    format!("c={c}"),
-                    format!("p={p}"),
-                    format!("k={k}"),
-                    format!("reg={}", u8::from(self.region[i])),
-                    format!("c-1={}", cover_at(ii - 1)),
-                    format!("c+1={}", cover_at(ii + 1)),
-                    format!("c-2={}", cover_at(ii - 2)),
-                    format!("c+2={}", cover_at(ii + 2)),
-                    format!("c-1+1={}{}", cover_at(ii - 1), cover_at(ii + 1)),
-                    format!("span={span}"),
-                    format!("dist={dist}"),
-                    format!("wc={wc}"),
-                    format!("sent={sentence}"),
-                    format!("ratio={ratio}"),
-                    format!("share={share}"),
-                    format!("pt={page_type}"),
-                    format!("al={on_lines}"),
-                    format!("c,al={c},{on_lines}"),
-                    format!("c,p={c},{p}"),
-                    format!("c,k={c},{k}"),
-                    format!("c,k,ratio={c},{k},{ratio}"),
-                    format!("p,ratio={p},{ratio}"),
-                    format!("c,share={c},{share}"),
-                    format!("c,span={c},{span}"),
-                    format!("c,wc={c},{wc}"),
-                    format!("c,pt={c},{page_type}"),
-                    format!("k,pt={k},{page_type}"),
-                    format!("c,dist,k={c},{dist},{k}"),
-                    format!("c,sent,wc={c},{sentence},{wc}"),
+                    format!("d|ln={ln}"),
+                    format!("d|ln,p={ln},{p}"),
+                    format!("d|ln,wc={ln},{wc}"),
+                    format!("d|ln,pt={ln},{pt}"),
+                    "d|bias".to_owned(),
+                    format!("d|m={m}"),
+                    format!("d|p={p}"),
+                    format!("d|k={k}"),
+                    format!("d|p-1={}", prev.0),
+                    format!("d|p+1={}", next.0),
+                    format!("d|start={from_start}"),
+                    format!("d|end={from_end}"),
+                    format!("d|rel={rel}"),
+                    format!("d|wc={wc}"),
+                    format!("d|sent={sentence}"),
+                    format!("d|rule={rule}"),
+                    format!("d|ratio={ratio}"),
+                    format!("d|share={share}"),
+                    format!("d|al={al}"),
+                    format!("d|pt={pt}"),
+                    format!("d|m,p={m},{p}"),
+                    format!("d|p,k={p},{k}"),
+                    format!("d|p,ratio={p},{ratio}"),
+                    format!("d|p,share={p},{share}"),
+                    format!("d|p,pt={p},{pt}"),
+                    format!("d|p,wc={p},{wc}"),
+                    format!("d|p,sent,wc={p},{sentence},{wc}"),
+                    format!("d|p,rel={p},{rel}"),
+                    format!("d|p,start={p},{from_start}"),
+                    format!("d|p,end={p},{from_end}"),
+                    format!("d|m,ratio={m},{ratio}"),
+                    format!("d|m,pt={m},{pt}"),
+                    format!("d|m,wc={m},{wc}"),
+                    format!("d|k,pt={k},{pt}"),
+                    format!("d|wc,pt={wc},{pt}"),
+                    format!("d|p-1,p,p+1={},{p},{}", prev.0, next.0),
+                    format!("d|k-1,k,k+1={},{k},{}", prev.1, next.1),
                 ]
             })
             .collect()
     }
 
-    /// The combiner's keep/drop decision for every line: its probabilities
-    /// decoded with the model's threshold and switch cost (Viterbi over all
-    /// lines, word-weighted, as the line model decodes).
-    pub fn decide(&self, combiner: &LineModel) -> Vec<bool> {
-        let feats = self.features();
-        let p: Vec<f32> = feats.iter().map(|f| combiner.probability(f)).collect();
-        self.decode(&p, combiner.threshold, combiner.switch_cost)
+    /// Features of each candidate line ([`View::candidates`]) for the add
+    /// decision.
+    pub fn add_features(&self) -> Vec<Vec<String>> {
+        let [ratio, share, al, pt] = self.page_context();
+        let n = self.visible.len();
+        self.candidates
+            .iter()
+            .map(|&(i, dist, place)| {
+                let line = &self.visible[i];
+                let p = self.score(i);
+                let k = if self.keep[i] { "1" } else { "0" };
+                let c = self.covers[i].as_str();
+                let near = |j: Option<usize>| j.map_or("edge".to_owned(), |j| self.score(j));
+                let prev = near(i.checked_sub(1));
+                let next = near((i + 1 < n).then_some(i + 1));
+                let dist = match dist {
+                    1 => "1",
+                    2 => "2",
+                    3..=5 => "5",
+                    _ => "15",
+                };
+                let wc = bucket(
+                    word_weight(&line.norm),
+                    &[1.0, 2.0, 3.0, 4.0, 7.0, 13.0, 26.0, 51.0],
+                );
+                let sentence = if ends_like_sentence(&line.clean) { "s" } else { "n" };
+                let reg = u8::from(self.region[i]);
+                let ln = self.link(i);
+                vec![
+                    format!("a|ln={ln}"),
+                    format!("a|ln,p={ln},{p}"),
+                    format!("a|ln,wc={ln},{wc}"),
+                    format!("a|ln,place={ln},{place}"),
+                    "a|bias".to_owned(),
+                    format!("a|p={p}"),
+                    format!("a|k={k}"),
+                    format!("a|c={c}"),
+                    format!("a|reg={reg}"),
+                    format!("a|place={place}"),
+                    format!("a|dist={dist}"),
+                    format!("a|wc={wc}"),
+                    format!("a|sent={sentence}"),
+                    format!("a|ratio={ratio}"),
+                    format!("a|share={share}"),
+                    format!("a|al={al}"),
+                    format!("a|pt={pt}"),
+                    format!("a|p,k={p},{k}"),
+                    format!("a|p,place={p},{place}"),
+                    format!("a|p,dist={p},{dist}"),
+                    format!("a|p,ratio={p},{ratio}"),
+                    format!("a|p,share={p},{share}"),
+                    format!("a|p,pt={p},{pt}"),
+                    format!("a|p,wc={p},{wc}"),
+                    format!("a|p,sent,wc={p},{sentence},{wc}"),
+                    format!("a|p,c={p},{c}"),
+                    format!("a|k,place,dist={k},{place},{dist}"),
+                    format!("a|p-1,p,p+1={prev},{p},{next}"),
+                    format!("a|place,ratio={place},{ratio}"),
+                    format!("a|place,pt={place},{pt}"),
+                ]
+            })
+            .collect()
     }
 
-    /// Decodes per-line probabilities into keep/drop.
-    pub fn decode(&self, p: &[f32], threshold: f32, switch_cost: f32) -> Vec<bool> {
-        let weights: Vec<f32> = self
-            .lines
+    /// The edit for given probabilities: extraction lines whose main-text
+    /// probability `keep` is below `drop_below` go, candidates whose
+    /// probability `add` is at least `add_from` come in.
+    pub fn edit(&self, keep: &[f32], add: &[f32], drop_below: f32, add_from: f32) -> Edit {
+        let insert = self
+            .candidates
             .iter()
-            .map(|l| word_weight(&l.norm) as f32 + 1.0)
+            .zip(add)
+            .filter(|(_, &p)| p >= add_from)
+            .map(|(&(i, _, _), _)| (self.insert_at[i], self.visible[i].clone()))
             .collect();
-        model::decode(&weights, p, threshold, switch_cost)
+        Edit {
+            drop: keep.iter().map(|&p| p < drop_below).collect(),
+            insert,
+        }
+    }
+
+    /// The shipped combiner's edit (decisions at 1/2, see the module doc).
+    pub fn decide(&self, combiner: &LineModel) -> Edit {
+        let keep: Vec<f32> = self
+            .drop_features()
+            .iter()
+            .map(|f| combiner.probability(f))
+            .collect();
+        let add: Vec<f32> = self
+            .add_features()
+            .iter()
+            .map(|f| combiner.probability(f))
+            .collect();
+        self.edit(&keep, &add, 0.5, 0.5)
+    }
+
+    /// Words the edited extraction has (what the short-extraction switch
+    /// compares).
+    pub fn edited_words(&self, edit: &Edit) -> usize {
+        let kept: usize = self
+            .ext_words
+            .iter()
+            .zip(&edit.drop)
+            .filter(|(_, &d)| !d)
+            .map(|(w, _)| w)
+            .sum();
+        kept + edit
+            .insert
+            .iter()
+            .map(|(_, l)| words(&l.clean).len())
+            .sum::<usize>()
     }
 }
 
-/// The combined page: the kept lines minus the UI strings ([`ui_kind`]);
-/// a first kept line that repeats `title` is the title, not body. The
-/// removed lines become boilerplate blocks (kind `low_content` for the ones
-/// the combiner dropped), with offsets into the visible text.
-pub fn assemble(view: &View, keep: &[bool], title: Option<&str>) -> text::Classified {
-    let matcher = PhraseMatcher::shared();
-    let mut lines = view.lines.clone();
-    let title_norm = title.map(|t| normalize(t, false));
-    let mut skip = None;
-    for (i, (line, &kept)) in lines.iter_mut().zip(keep).enumerate() {
-        line.kind = if kept {
-            let phrase = matcher.classify(&line.norm);
-            let rule = if phrase.is_none() {
-                text::rule_kind(&line.clean, &line.norm)
-            } else {
-                None
-            };
-            ui_kind(line, phrase, rule)
-        } else {
-            Some(line.kind.unwrap_or(Kind::LowContent))
-        };
-        if skip.is_none() && line.kind.is_none() {
-            skip = Some(i).filter(|_| title_norm.as_deref() == Some(line.norm.as_str()));
-            if skip.is_none() {
-                // Only the first kept line can be the repeated headline.
-                skip = Some(usize::MAX);
-            }
+/// Applies an edit to the judged extraction lines `lines` (all of them,
+/// split as [`View::ext`]): dropped lines that no rule judged become
+/// `low_content`, inserted lines go in before the line they name.
+pub fn apply(lines: Vec<Line>, edit: &Edit) -> Vec<Line> {
+    let mut out = Vec::with_capacity(lines.len() + edit.insert.len());
+    let mut inserts = edit.insert.iter().peekable();
+    let n = lines.len();
+    for (j, mut line) in lines.into_iter().enumerate() {
+        while let Some((_, add)) = inserts.next_if(|(at, _)| *at <= j) {
+            out.push(placed(add, &line));
         }
+        if edit.drop.get(j).copied().unwrap_or(false) && line.kind.is_none() {
+            line.kind = Some(Kind::LowContent);
+        }
+        out.push(line);
     }
-    text::assemble(&lines, skip.filter(|&i| i != usize::MAX), None)
+    let end = out.last().map_or(0, |l: &Line| l.end);
+    for (_, add) in inserts {
+        let mut add = add.clone();
+        (add.start, add.end, add.blank_before) = (end, end, true);
+        out.push(add);
+    }
+    debug_assert!(out.len() == n + edit.insert.len());
+    out
+}
+
+/// An inserted visible line, placed (for offsets) at the start of the
+/// extraction line it precedes: it is body, never a removed block, so its
+/// offsets into the visible text must not leak into the extraction's.
+fn placed(add: &Line, before: &Line) -> Line {
+    let mut add = add.clone();
+    (add.start, add.end, add.blank_before) = (before.start, before.start, true);
+    add
 }
 
 fn bucket(x: f64, edges: &[f64]) -> usize {
@@ -444,15 +713,18 @@ pub fn ui_kind(line: &Line, phrase: Option<Kind>, rule: Option<Kind>) -> Option<
 mod tests {
     use super::*;
 
+    fn view(visible: &str, ext: &str) -> View {
+        View::new(visible, &[], ext, Some("article"), None)
+    }
+
     #[test]
     fn alignment_finds_long_lines_anywhere_and_short_ones_in_sequence() {
-        let lines = text::split_lines(
+        let v = view(
             "Home\nNews\nThe minister announced a visit to Brussels.\nHome\nHe will meet his counterparts there.\nShare this",
+            "The minister announced a visit to Brussels.\nHome He will meet his counterparts there.",
         );
-        let ext = "The minister announced a visit to Brussels. Home He will meet his counterparts there.";
-        let (covers, covered) = align(&lines, ext);
         assert_eq!(
-            covers,
+            v.covers,
             vec![
                 Cover::Some,
                 Cover::None,
@@ -463,6 +735,55 @@ mod tests {
             ]
         );
         // Every extraction word is on a held line.
-        assert_eq!(covered, 7 + 1 + 6);
+        assert_eq!((v.aligned_words, v.extraction_words), (7 + 1 + 6, 14));
+        assert!(v.aligned());
+        // The second extraction line is on two visible lines.
+        assert_eq!(v.ext_on[1], vec![(3, 1), (4, 6)]);
+    }
+
+    #[test]
+    fn candidates_are_near_the_extracted_region_only() {
+        let mut visible = vec!["Menu".to_owned()];
+        visible.extend((0..20).map(|i| format!("Far away line number {i} of the sidebar")));
+        visible.push("The lead paragraph the extractor missed sits here.".to_owned());
+        visible.push("The minister announced a visit to Brussels on Monday.".to_owned());
+        visible.push("A caption between the paragraphs".to_owned());
+        visible.push("He will meet his counterparts there on Tuesday.".to_owned());
+        let ext = "The minister announced a visit to Brussels on Monday.\nHe will meet his counterparts there on Tuesday.";
+        let v = view(&visible.join("\n"), ext);
+        let c = v.candidates();
+        assert!(c.contains(&21) && c.contains(&23), "{c:?}");
+        assert!(!c.contains(&1) && !c.contains(&0), "{c:?}");
+        // Adding the gap line and the lead puts them where the page has them.
+        let add: Vec<f32> = c
+            .iter()
+            .map(|&i| if i == 21 || i == 23 { 0.9 } else { 0.1 })
+            .collect();
+        let edit = v.edit(&[0.9, 0.9], &add, 0.5, 0.5);
+        let lines = apply(v.ext.clone(), &edit);
+        let texts: Vec<&str> = lines.iter().map(|l| l.clean.as_str()).collect();
+        assert_eq!(
+            texts,
+            vec![
+                "The lead paragraph the extractor missed sits here.",
+                "The minister announced a visit to Brussels on Monday.",
+                "A caption between the paragraphs",
+                "He will meet his counterparts there on Tuesday.",
+            ]
+        );
+        assert_eq!(v.edited_words(&edit), 9 + 8 + 5 + 8);
+    }
+
+    #[test]
+    fn dropped_lines_become_low_content_and_rule_kinds_stay() {
+        let mut lines = text::split_lines("Body text here.\nRelated: other story\nLeave a Reply");
+        lines[2].kind = Some(Kind::CommentForm);
+        let edit = Edit {
+            drop: vec![false, true, true],
+            insert: Vec::new(),
+        };
+        let out = apply(lines, &edit);
+        let kinds: Vec<Option<Kind>> = out.iter().map(|l| l.kind).collect();
+        assert_eq!(kinds, vec![None, Some(Kind::LowContent), Some(Kind::CommentForm)]);
     }
 }

@@ -32,6 +32,9 @@ pub struct Page {
     /// blocks they removed (offsets into that visible text). `None` for
     /// rs-trafilatura's output, which still needs the line rules.
     pub judged: Option<(String, Vec<BoilerplateBlock>)>,
+    /// The line combiner's edit of rs-trafilatura's output (lines to drop,
+    /// visible lines to add), applied by [`clean`]; `None` without one.
+    pub edit: Option<combine::Edit>,
 }
 
 /// Deeper element nesting than this is not handed to the extractor (its
@@ -153,6 +156,8 @@ pub struct Parts {
     pub metadata: PageMetadata,
     /// Title from the page's metadata (JSON-LD, Open Graph, `<title>`, h1).
     pub title: Option<String>,
+    /// For each line of `visible`, the share of its characters in links.
+    pub links: Vec<f32>,
     /// rs-trafilatura's result, when it passed the on-the-page guard.
     pub extraction: Option<rs_trafilatura::ExtractResult>,
 }
@@ -169,13 +174,14 @@ pub fn parse(html: &str, url: Option<&str>) -> Result<Parts, Box<Page>> {
             metadata: PageMetadata::default(),
             extractor: "stripped-tags",
             judged: Some((visible, cleaned.boilerplate)),
+            edit: None,
         }));
     }
     let doc = Document::from(html);
     let metadata = read_metadata(&doc);
     let title = metadata_title(&doc);
     let depth = max_depth(&doc);
-    let visible = visible_text(&doc);
+    let (visible, links) = visible_text_with_links(&doc);
     drop(doc);
     let mut extraction = None;
     if depth <= MAX_EXTRACTOR_DEPTH {
@@ -199,6 +205,7 @@ pub fn parse(html: &str, url: Option<&str>) -> Result<Parts, Box<Page>> {
     }
     Ok(Parts {
         visible,
+        links,
         metadata,
         title,
         extraction,
@@ -206,8 +213,8 @@ pub fn parse(html: &str, url: Option<&str>) -> Result<Parts, Box<Page>> {
 }
 
 /// [`extract_with_url`] with a given line combiner (`None`: the
-/// extractor's text, or the line model's when the extraction is short), so
-/// `newsflow train clean-html` can score the stage without one.
+/// extractor's text as it comes, or the line model's when the extraction is
+/// short), so `newsflow train clean-html` can score the stage without one.
 pub fn extract_with(html: &str, url: Option<&str>, combiner: Option<&LineModel>) -> Page {
     let parts = match parse(html, url) {
         Ok(parts) => parts,
@@ -215,48 +222,47 @@ pub fn extract_with(html: &str, url: Option<&str>, combiner: Option<&LineModel>)
     };
     let Parts {
         visible,
+        links,
         metadata,
         title: meta_title,
         extraction,
     } = parts;
     if let Some(result) = extraction {
-        let combinable = !combine::ONLY_SHORT || combine::short_extraction(&result.content_text, &visible);
-        if let Some(combiner) = combiner.filter(|_| combinable) {
+        // The combiner edits the extraction (drops lines, adds visible lines
+        // next to it); the short-extraction switch then judges the edited
+        // extraction, so an extraction the combiner completed is kept.
+        let edit = combiner.and_then(|combiner| {
             let view = combine::View::new(
                 &visible,
+                &links,
                 &result.content_text,
                 result.metadata.page_type.as_deref(),
                 LineModel::shipped(),
             );
-            let keep = view.aligned().then(|| view.decide(combiner));
-            if let Some(keep) = keep.filter(|k| view.change(k) >= combine::MIN_CHANGE) {
-                let mut page = from_extractor(result, metadata, meta_title);
-                let judged = combine::assemble(&view, &keep, page.title.as_deref());
-                page.text = judged.body;
-                page.extractor = "combined";
-                page.judged = Some((visible, judged.boilerplate));
-                return page;
-            }
+            view.aligned()
+                .then(|| view.decide(combiner))
+                .filter(|e| !e.is_empty())
+                .map(|e| (view.edited_words(&e), e))
+        });
+        let extracted_words = edit
+            .as_ref()
+            .map_or_else(|| word_count(&result.content_text), |(n, _)| *n);
+        if let Some(lines) = line_model_wins(extracted_words, &visible) {
+            return Page {
+                text: lines.body,
+                title: meta_title.or(lines.title),
+                metadata,
+                extractor: "visible-text",
+                judged: Some((visible, lines.boilerplate)),
+                edit: None,
+            };
         }
-        let extracted_words = word_count(&result.content_text);
-        // The line model only runs when the extraction is short against the
-        // whole visible text (about 1 page in 5), since its output is a
-        // subset of those lines.
-        let short = |n: usize| extracted_words * SHORT_EXTRACTION.1 < n * SHORT_EXTRACTION.0;
-        if !short(word_count(&visible)) {
-            return from_extractor(result, metadata, meta_title);
+        let mut page = from_extractor(result, metadata, meta_title);
+        if let Some((_, edit)) = edit {
+            page.extractor = "rs-trafilatura+combiner";
+            page.edit = Some(edit);
         }
-        let lines = super::text::classify(&visible, super::text::Mode::Page, true);
-        if !short(word_count(&lines.body)) {
-            return from_extractor(result, metadata, meta_title);
-        }
-        return Page {
-            text: lines.body,
-            title: meta_title.or(lines.title),
-            metadata,
-            extractor: "visible-text",
-            judged: Some((visible, lines.boilerplate)),
-        };
+        return page;
     }
     let cleaned = super::text::classify(&visible, super::text::Mode::Page, true);
     Page {
@@ -265,7 +271,27 @@ pub fn extract_with(html: &str, url: Option<&str>, combiner: Option<&LineModel>)
         metadata,
         extractor: "visible-text",
         judged: Some((visible, cleaned.boilerplate)),
+        edit: None,
     }
+}
+
+/// The short-extraction switch: the line model's verdict on the visible
+/// text when an extraction of `extracted_words` words is short against it
+/// (see [`SHORT_EXTRACTION`]), `None` when the extraction stands. The line
+/// model only runs when the extraction is short against the whole visible
+/// text (about 1 page in 5), since its output is a subset of those lines.
+pub fn line_model_wins(extracted_words: usize, visible: &str) -> Option<super::text::Classified> {
+    if !is_short(extracted_words, word_count(visible)) {
+        return None;
+    }
+    let lines = super::text::classify(visible, super::text::Mode::Page, true);
+    is_short(extracted_words, word_count(&lines.body)).then_some(lines)
+}
+
+/// Whether an extraction of `extracted_words` words is short against `n`
+/// words (see [`SHORT_EXTRACTION`]).
+pub fn is_short(extracted_words: usize, n: usize) -> bool {
+    extracted_words * SHORT_EXTRACTION.1 < n * SHORT_EXTRACTION.0
 }
 
 /// The extraction without the repeats the page does not have: a line of
@@ -324,7 +350,7 @@ fn drop_repeats(extracted: &str, visible: &str) -> String {
 
 /// The page from rs-trafilatura's result, its metadata filling what the
 /// page's own tags left open.
-fn from_extractor(
+pub fn from_extractor(
     result: rs_trafilatura::ExtractResult,
     mut metadata: PageMetadata,
     title: Option<String>,
@@ -343,10 +369,11 @@ fn from_extractor(
         metadata,
         extractor: "rs-trafilatura",
         judged: None,
+        edit: None,
     }
 }
 
-fn word_count(text: &str) -> usize {
+pub fn word_count(text: &str) -> usize {
     let mut n = 0;
     for_each_word(text, |_| n += 1);
     n
@@ -360,7 +387,13 @@ pub fn clean(html: &str, url: Option<&str>) -> Cleaned {
 
 /// [`clean`] with a given line combiner (see [`extract_with`]).
 pub fn clean_with(html: &str, url: Option<&str>, combiner: Option<&LineModel>) -> Cleaned {
-    let page = extract_with(html, url, combiner);
+    clean_page(extract_with(html, url, combiner))
+}
+
+/// The clean stage's result for an extracted page: the line rules (and the
+/// combiner's edit) over rs-trafilatura's text; the fallback paths' pages
+/// are already judged.
+pub fn clean_page(page: Page) -> Cleaned {
     if let Some((visible, boilerplate)) = page.judged {
         // The line rules already ran over the whole visible text (offsets
         // index it).
@@ -372,9 +405,32 @@ pub fn clean_with(html: &str, url: Option<&str>, combiner: Option<&LineModel>) -
             extracted: Some(visible),
         };
     }
+    let (lines, skip) = judged_extraction(&page);
+    let judged = assemble(&lines, skip, None);
+    Cleaned {
+        text: judged.body,
+        title: page.title.or_else(|| skip.map(|i| lines[i].clean.clone())),
+        boilerplate: judged.boilerplate,
+        metadata: page.metadata,
+        extracted: Some(page.text),
+    }
+}
+
+/// The extractor's lines judged by the UI-string rules ([`judge_extracted`])
+/// and edited by the combiner (`page.edit`), with the index of the line that
+/// repeats the title: the extractor often repeats the headline as the first
+/// line; it is the title, not body (and not boilerplate either).
+pub fn judged_extraction(page: &Page) -> (Vec<Line>, Option<usize>) {
+    let (lines, skip) = judged_lines(page);
+    match &page.edit {
+        Some(edit) => edited(lines, skip, edit),
+        None => (lines, skip),
+    }
+}
+
+/// [`judged_extraction`] before the combiner's edit.
+pub fn judged_lines(page: &Page) -> (Vec<Line>, Option<usize>) {
     let mut lines = split_lines(&page.text);
-    // The extractor often repeats the headline as the first line; it is the
-    // title, not body (and not boilerplate either).
     let mut first = 0;
     if let (Some(t), Some(l)) = (page.title.as_deref(), lines.first()) {
         if normalize_words(t, false) == l.norm {
@@ -382,16 +438,19 @@ pub fn clean_with(html: &str, url: Option<&str>, combiner: Option<&LineModel>) -
         }
     }
     judge_extracted(&mut lines[first..]);
-    let judged = assemble(&lines[first..], None, None);
-    Cleaned {
-        text: judged.body,
-        title: page
-            .title
-            .or_else(|| (first == 1).then(|| lines[0].clean.clone())),
-        boilerplate: judged.boilerplate,
-        metadata: page.metadata,
-        extracted: Some(page.text),
-    }
+    (lines, (first == 1).then_some(0))
+}
+
+/// Judged extraction lines (see [`judged_lines`]) after an edit; the title
+/// line moves down by the lines inserted before it.
+pub fn edited(lines: Vec<Line>, skip: Option<usize>, edit: &combine::Edit) -> (Vec<Line>, Option<usize>) {
+    let before = edit.insert.iter().filter(|(at, _)| *at == 0).count();
+    (combine::apply(lines, edit), skip.map(|_| before))
+}
+
+/// The body text of judged lines (the title line skipped).
+pub fn body(lines: &[Line], skip: Option<usize>) -> String {
+    assemble(lines, skip, None).body
 }
 
 /// Judges the lines of the extractor's output. The extractor has already
@@ -730,14 +789,28 @@ pub fn html_to_text(html: &str) -> String {
 }
 
 fn visible_text(doc: &Document) -> String {
+    visible_text_with_links(doc).0
+}
+
+/// The visible text (one block per line) and, for each of its lines, the
+/// share of its characters inside links: link lists inside the extracted
+/// block (related stories, tags, author pages) are what the combiner drops
+/// most, and the text alone does not show them.
+fn visible_text_with_links(doc: &Document) -> (String, Vec<f32>) {
     let mut out = String::new();
-    let mut line = String::new();
+    let mut line = Building::default();
+    let mut links = Vec::new();
+    let mut link_depth = 0usize;
     // (node, leaving): elements are visited twice so blocks can close lines.
     let mut stack: Vec<(NodeRef, bool)> = vec![(doc.root(), false)];
     while let Some((node, leaving)) = stack.pop() {
         if node.is_text() {
             if !leaving {
-                line.push_str(&node.text());
+                let text = node.text();
+                if link_depth > 0 {
+                    line.link_chars += text.chars().filter(|c| !c.is_whitespace()).count();
+                }
+                line.text.push_str(&text);
             }
             continue;
         }
@@ -748,8 +821,11 @@ fn visible_text(doc: &Document) -> String {
                 .unwrap_or_default();
             let block = BLOCK.contains(&name.as_str());
             if leaving {
+                if name == "a" {
+                    link_depth = link_depth.saturating_sub(1);
+                }
                 if block {
-                    flush(&mut line, &mut out);
+                    line.flush(&mut out, &mut links);
                 }
                 continue;
             }
@@ -757,14 +833,17 @@ fn visible_text(doc: &Document) -> String {
                 continue;
             }
             if name == "br" {
-                flush(&mut line, &mut out);
+                line.flush(&mut out, &mut links);
                 continue;
             }
             if name == "img" {
                 continue;
             }
             if block {
-                flush(&mut line, &mut out);
+                line.flush(&mut out, &mut links);
+            }
+            if name == "a" {
+                link_depth += 1;
             }
             stack.push((node, true));
         } else if !(node.is_document() || node.is_fragment()) {
@@ -773,8 +852,28 @@ fn visible_text(doc: &Document) -> String {
         let children: Vec<NodeRef> = node.children_it(true).collect();
         stack.extend(children.into_iter().map(|c| (c, false)));
     }
-    flush(&mut line, &mut out);
-    out
+    line.flush(&mut out, &mut links);
+    (out, links)
+}
+
+/// The visible line being built, and how many of its characters are link
+/// text.
+#[derive(Default)]
+struct Building {
+    text: String,
+    link_chars: usize,
+}
+
+impl Building {
+    fn flush(&mut self, out: &mut String, links: &mut Vec<f32>) {
+        let total = self.text.chars().filter(|c| !c.is_whitespace()).count();
+        let before = out.len();
+        flush(&mut self.text, out);
+        if out.len() > before {
+            links.push(self.link_chars.min(total) as f32 / total.max(1) as f32);
+        }
+        self.link_chars = 0;
+    }
 }
 
 fn is_hidden_style(node: &NodeRef) -> bool {
@@ -959,6 +1058,15 @@ mod tests {
                     <p>Un <b>beau</b> texte.</p><script>var x;</script><div hidden>caché</div>\
                     <ul><li>a</li><li>b</li></ul>x<br>y</body></html>";
         assert_eq!(html_to_text(html), "Menu\nUn beau texte.\na\nb\nx\ny");
+    }
+
+    #[test]
+    fn visible_lines_carry_their_link_share() {
+        let html = "<body><p>Un <a href=x>lien</a> ici</p><ul><li><a href=y>Tout lien</a></li></ul>\
+                    <p>Rien</p><p> </p><a href=z>fin</a></body>";
+        let (text, links) = visible_text_with_links(&Document::from(html));
+        assert_eq!(text, "Un lien ici\nTout lien\nRien\nfin");
+        assert_eq!(links, vec![4.0 / 9.0, 1.0, 0.0, 1.0]);
     }
 
     #[test]
