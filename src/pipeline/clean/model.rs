@@ -75,6 +75,86 @@ pub struct LineModel {
     /// Cost, in words, of each switch between a kept and a dropped run of
     /// lines (0: every line decided on its own).
     pub switch_cost: f32,
+    /// Boosted pass: regression trees over [`dense_features`], added to the
+    /// stacked pass's log-odds (empty: the stacked pass decides).
+    pub boost: Vec<Tree>,
+}
+
+/// One regression tree of the boosted pass, complete to a fixed depth:
+/// `splits` in heap order (node `k`'s children are `2k+1` and `2k+2`),
+/// then `2^depth` leaf values. A row goes left when its feature value is
+/// below the threshold; a node that did not split has feature `NO_SPLIT`
+/// and sends every row left.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tree {
+    pub splits: Vec<(u16, f32)>,
+    pub leaves: Vec<f32>,
+}
+
+/// The feature index of a node that does not split.
+pub const NO_SPLIT: u16 = u16::MAX;
+
+impl Tree {
+    /// The leaf value for one row of dense features.
+    pub fn value(&self, x: &[f32]) -> f32 {
+        let mut k = 0usize;
+        while k < self.splits.len() {
+            let (f, t) = self.splits[k];
+            let right = f != NO_SPLIT && x[f as usize] >= t;
+            k = 2 * k + 1 + usize::from(right);
+        }
+        self.leaves[k - self.splits.len()]
+    }
+
+    /// One line of the model file: `!tree<TAB>` then the splits as
+    /// `feature:threshold` (`-` for no split) and the leaf values.
+    fn to_line(&self) -> String {
+        let mut s = String::from("!tree\t");
+        let parts: Vec<String> = self
+            .splits
+            .iter()
+            .map(|&(f, t)| {
+                if f == NO_SPLIT {
+                    "-".to_owned()
+                } else {
+                    format!("{f}:{t}")
+                }
+            })
+            .chain(self.leaves.iter().map(|v| v.to_string()))
+            .collect();
+        s.push_str(&parts.join(" "));
+        s
+    }
+
+    fn from_line(body: &str) -> anyhow::Result<Tree> {
+        let parts: Vec<&str> = body.split(' ').collect();
+        // n splits and n + 1 leaves, n = 2^depth - 1.
+        let n = parts.len() / 2;
+        anyhow::ensure!(
+            parts.len() == 2 * n + 1 && (n + 1).is_power_of_two(),
+            "a tree needs 2^d - 1 splits and 2^d leaves, got {} fields",
+            parts.len()
+        );
+        let mut splits = Vec::with_capacity(n);
+        for part in &parts[..n] {
+            if *part == "-" {
+                splits.push((NO_SPLIT, 0.0));
+                continue;
+            }
+            let (f, t) = part.split_once(':').context("a split is `feature:threshold`")?;
+            let f: u16 = f.parse().context("bad split feature")?;
+            anyhow::ensure!(
+                (f as usize) < DENSE,
+                "split feature {f} is not a dense feature (< {DENSE})"
+            );
+            splits.push((f, t.parse().context("bad split threshold")?));
+        }
+        let leaves = parts[n..]
+            .iter()
+            .map(|v| v.parse::<f32>().context("bad leaf value"))
+            .collect::<anyhow::Result<Vec<f32>>>()?;
+        Ok(Tree { splits, leaves })
+    }
 }
 
 impl LineModel {
@@ -136,6 +216,11 @@ impl LineModel {
             if line.is_empty() {
                 continue;
             }
+            if let Some(body) = line.strip_prefix("!tree\t") {
+                let tree = Tree::from_line(body).with_context(|| format!("line model line {}", n + 1))?;
+                m.boost.push(tree);
+                continue;
+            }
             let Some((name, value)) = line.rsplit_once('\t') else {
                 bail!("line model line {}: expected `feature<TAB>weight`", n + 1);
             };
@@ -175,6 +260,10 @@ impl LineModel {
         for (name, w) in names {
             text.push_str(&format!("{name}\t{w}\n"));
         }
+        for tree in &self.boost {
+            text.push_str(&tree.to_line());
+            text.push('\n');
+        }
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         gz.write_all(text.as_bytes())?;
         Ok(gz.finish()?)
@@ -190,6 +279,18 @@ impl LineModel {
         sigmoid(self.stack_bias + features.iter().filter_map(|f| self.stack.get(f)).sum::<f32>())
     }
 
+    /// Adds the boosted pass.
+    pub fn with_boost(mut self, trees: Vec<Tree>) -> Self {
+        self.boost = trees;
+        self
+    }
+
+    /// The boosted pass's probability for a line whose stacked-pass
+    /// probability is `p2` and whose dense features are `x`.
+    pub fn boost_probability(&self, p2: f32, x: &[f32]) -> f32 {
+        sigmoid(logit(p2) + self.boost.iter().map(|t| t.value(x)).sum::<f32>())
+    }
+
     /// Final probabilities of the lines the rules left alone (`undecided`
     /// indexes `lines`), before decoding.
     pub fn scores(&self, lines: &[Line], region: &[bool], undecided: &[usize]) -> Vec<f32> {
@@ -198,15 +299,30 @@ impl LineModel {
         if !self.is_stacked() {
             return p1;
         }
-        stack_features(lines, region, undecided, &p1)
+        let page = page_signals(lines);
+        let p2: Vec<f32> = stack_features_with(lines, region, undecided, &p1, &page)
             .iter()
             .map(|f| self.stack_probability(f))
+            .collect();
+        if self.boost.is_empty() {
+            return p2;
+        }
+        dense_features_with(lines, region, undecided, &p1, &p2, &page)
+            .chunks_exact(DENSE)
+            .zip(&p2)
+            .map(|(x, &q)| self.boost_probability(q, x))
             .collect()
     }
 }
 
 fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
+}
+
+/// Log-odds, clamped so that a certain first pass stays correctable.
+pub fn logit(p: f32) -> f32 {
+    let p = p.clamp(1e-3, 1.0 - 1e-3);
+    (p / (1.0 - p)).ln()
 }
 
 /// Indices of the lines the rules left alone (the ones the model decides).
@@ -519,6 +635,12 @@ struct PageSignals {
     key: String,
     /// Each line's shape key.
     shapes: Vec<String>,
+    /// The signals as numbers, for the boosted pass: price, date and
+    /// thread-chrome line counts, short-line share, body-word share,
+    /// repeated-shape share, line count, word count.
+    values: [f32; 8],
+    /// Per line: has a price, a date, a thread-chrome word.
+    marks: Vec<[bool; 3]>,
 }
 
 fn page_signals(lines: &[Line]) -> PageSignals {
@@ -528,9 +650,13 @@ fn page_signals(lines: &[Line]) -> PageSignals {
     for s in &shapes {
         *count.entry(s.as_str()).or_default() += 1;
     }
-    let price = lines.iter().filter(|l| has_price(&l.clean)).count();
-    let date = lines.iter().filter(|l| has_date(l)).count();
-    let cue = lines.iter().filter(|l| has_thread_cue(&l.norm)).count();
+    let marks: Vec<[bool; 3]> = lines
+        .iter()
+        .map(|l| [has_price(&l.clean), has_date(l), has_thread_cue(&l.norm)])
+        .collect();
+    let price = marks.iter().filter(|m| m[0]).count();
+    let date = marks.iter().filter(|m| m[1]).count();
+    let cue = marks.iter().filter(|m| m[2]).count();
     let short = lines.iter().filter(|l| word_weight(&l.norm) <= 3.0).count() as f64 / n as f64;
     let total_w: f64 = lines.iter().map(|l| word_weight(&l.norm)).sum::<f64>().max(1.0);
     let body_w: f64 = lines
@@ -558,7 +684,23 @@ fn page_signals(lines: &[Line]) -> PageSignals {
         bucket(short, &[0.5, 0.75]),
         bucket(body_share, &[0.3, 0.6]),
     );
-    PageSignals { tags, key, shapes }
+    let values = [
+        price as f32,
+        date as f32,
+        cue as f32,
+        short as f32,
+        body_share as f32,
+        rep as f32,
+        n as f32,
+        total_w as f32,
+    ];
+    PageSignals {
+        tags,
+        key,
+        shapes,
+        values,
+        marks,
+    }
 }
 
 /// Named features of every line. `region`: the region heuristic's verdict
@@ -692,6 +834,16 @@ fn fifth(p: f32) -> usize {
 /// probabilities around the line, over the sequence of undecided lines
 /// (lines the rules removed are left out of it).
 pub fn stack_features(lines: &[Line], region: &[bool], undecided: &[usize], p1: &[f32]) -> Vec<Vec<String>> {
+    stack_features_with(lines, region, undecided, p1, &page_signals(lines))
+}
+
+fn stack_features_with(
+    lines: &[Line],
+    region: &[bool],
+    undecided: &[usize],
+    p1: &[f32],
+    page: &PageSignals,
+) -> Vec<Vec<String>> {
     let m = undecided.len();
     let w: Vec<f32> = undecided.iter().map(|&i| decode_weight(&lines[i])).collect();
     // Prefix sums of weight and weighted probability, for window means.
@@ -727,7 +879,6 @@ pub fn stack_features(lines: &[Line], region: &[bool], undecided: &[usize], p1: 
     // Lines of one shape (listing items, post headers) tend to share a
     // fate: the weighted mean probability of the other undecided lines of
     // the same shape.
-    let page = page_signals(lines);
     let mut groups: HashMap<&str, (f32, f32, usize)> = HashMap::new();
     for k in 0..m {
         let g = groups.entry(page.shapes[undecided[k]].as_str()).or_default();
@@ -828,6 +979,254 @@ pub fn stack_features(lines: &[Line], region: &[bool], undecided: &[usize], p1: 
         out.push(f);
     }
     out
+}
+
+/// Number of dense features per line of the boosted pass.
+pub const DENSE: usize = 66;
+
+/// Dense (numeric) features of each undecided line for the boosted pass,
+/// row after row (`DENSE` values per line): the two passes' probabilities
+/// and their context, the line's own shape, and the page's signals as
+/// numbers. Trees can split on interactions the stacked logistic pass
+/// cannot express ("on a page with many thread-chrome lines, a middling
+/// probability is content"); -1 marks "no such neighbour/window".
+pub fn dense_features(
+    lines: &[Line],
+    region: &[bool],
+    undecided: &[usize],
+    p1: &[f32],
+    p2: &[f32],
+) -> Vec<f32> {
+    dense_features_with(lines, region, undecided, p1, p2, &page_signals(lines))
+}
+
+fn dense_features_with(
+    lines: &[Line],
+    region: &[bool],
+    undecided: &[usize],
+    p1: &[f32],
+    p2: &[f32],
+    page: &PageSignals,
+) -> Vec<f32> {
+    let m = undecided.len();
+    let w: Vec<f32> = undecided.iter().map(|&i| decode_weight(&lines[i])).collect();
+    let prefix = |p: &[f32]| {
+        let mut cw = vec![0f32; m + 1];
+        let mut cwp = vec![0f32; m + 1];
+        for k in 0..m {
+            cw[k + 1] = cw[k] + w[k];
+            cwp[k + 1] = cwp[k] + w[k] * p[k];
+        }
+        (cw, cwp)
+    };
+    let (cw, cwp1) = prefix(p1);
+    let (_, cwp2) = prefix(p2);
+    let mean = |c: &[f32], a: usize, b: usize| -> f32 {
+        if b > a && cw[b] > cw[a] {
+            (c[b] - c[a]) / (cw[b] - cw[a])
+        } else {
+            -1.0
+        }
+    };
+    let mass1 = cwp1[m].max(1e-6);
+    let mass2 = cwp2[m].max(1e-6);
+    let pmax = p1.iter().copied().fold(0f32, f32::max);
+    let p2max = p2.iter().copied().fold(0f32, f32::max);
+    let positives = p2.iter().filter(|&&p| p >= 0.5).count() as f32;
+    // Best contiguous block of the stacked pass's margin.
+    let gains: Vec<f32> = (0..m).map(|k| w[k] * (p2[k] - 0.5)).collect();
+    let blocks = positive_blocks(&gains);
+    let best = blocks.iter().map(|b| b.0).fold(0f32, f32::max);
+    let mut block_share = vec![0f32; m];
+    let (mut first_best, mut last_best) = (None, None);
+    for &(score, a, b) in &blocks {
+        for s in &mut block_share[a..=b] {
+            *s = if best > 0.0 { score / best } else { 0.0 };
+        }
+        if score >= best && first_best.is_none() {
+            first_best = Some(a);
+            last_best = Some(b);
+        }
+    }
+    let mut groups: HashMap<&str, (f32, f32, f32, usize)> = HashMap::new();
+    for k in 0..m {
+        let g = groups.entry(page.shapes[undecided[k]].as_str()).or_default();
+        g.0 += w[k];
+        g.1 += w[k] * p1[k];
+        g.2 += w[k] * p2[k];
+        g.3 += 1;
+    }
+    let total_w = cw[m];
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for l in lines {
+        *seen.entry(l.norm.as_str()).or_default() += 1;
+    }
+    let n_lines = lines.len().max(1) as f32;
+    let mut out = Vec::with_capacity(m * DENSE);
+    for k in 0..m {
+        let i = undecided[k];
+        let line = &lines[i];
+        let at = |p: &[f32], off: isize| -> f32 {
+            let j = k as isize + off;
+            if j < 0 || j >= m as isize {
+                -1.0
+            } else {
+                p[j as usize]
+            }
+        };
+        let (gw, g1, g2, gn) = groups[page.shapes[i].as_str()];
+        let (o1, o2) = if gn >= 2 && gw > w[k] {
+            (
+                (g1 - w[k] * p1[k]) / (gw - w[k]),
+                (g2 - w[k] * p2[k]) / (gw - w[k]),
+            )
+        } else {
+            (-1.0, -1.0)
+        };
+        let to_best = match (first_best, last_best) {
+            (Some(a), _) if k < a => (k as f32 - a as f32) / m as f32,
+            (_, Some(z)) if k > z => (k - z) as f32 / m as f32,
+            (Some(_), Some(_)) => 0.0,
+            _ => -2.0,
+        };
+        let gap_before = if k > 0 { i - undecided[k - 1] - 1 } else { 0 };
+        let gap_after = if k + 1 < m { undecided[k + 1] - i - 1 } else { 0 };
+        let marks = page.marks[i];
+        let shape = LineShape::of(&line.clean);
+        let row: [f32; DENSE] = [
+            p1[k],
+            p2[k],
+            at(p1, -2),
+            at(p1, -1),
+            at(p1, 1),
+            at(p1, 2),
+            at(p2, -3),
+            at(p2, -2),
+            at(p2, -1),
+            at(p2, 1),
+            at(p2, 2),
+            at(p2, 3),
+            mean(&cwp1, k.saturating_sub(5), (k + 6).min(m)),
+            mean(&cwp1, k.saturating_sub(25), (k + 26).min(m)),
+            mean(&cwp2, k.saturating_sub(2), (k + 3).min(m)),
+            mean(&cwp2, k.saturating_sub(5), (k + 6).min(m)),
+            mean(&cwp2, k.saturating_sub(10), (k + 11).min(m)),
+            mean(&cwp2, k.saturating_sub(25), (k + 26).min(m)),
+            mean(&cwp2, k.saturating_sub(5), k),
+            mean(&cwp2, k + 1, (k + 6).min(m)),
+            mean(&cwp2, k.saturating_sub(25), k),
+            mean(&cwp2, k + 1, (k + 26).min(m)),
+            cwp1[k] / mass1,
+            cwp2[k] / mass2,
+            if pmax > 0.0 { p1[k] / pmax } else { 0.0 },
+            pmax,
+            p2max,
+            positives,
+            k as f32 / m.max(1) as f32,
+            to_best,
+            block_share[k],
+            o1,
+            o2,
+            gn as f32,
+            word_weight(&line.norm) as f32,
+            f32::from(u8::from(ends_like_sentence(&line.clean))),
+            f32::from(u8::from(is_body_like(line))),
+            f32::from(u8::from(region[i])),
+            gap_before.min(10) as f32,
+            gap_after.min(10) as f32,
+            f32::from(u8::from(marks[0])),
+            f32::from(u8::from(marks[1])),
+            f32::from(u8::from(marks[2])),
+            page.values[0],
+            page.values[1],
+            page.values[2],
+            page.values[3],
+            page.values[4],
+            page.values[5],
+            page.values[6],
+            m as f32,
+            if total_w > 0.0 { w[k] / total_w } else { 0.0 },
+            // The line's own shape, so trees can cross it with the page's
+            // kind (a short capitalised line is a post header on a forum,
+            // an item on a listing, a menu entry on an article).
+            shape.chars as f32,
+            shape.punct,
+            shape.digits,
+            shape.caps,
+            shape.first,
+            shape.last,
+            f32::from(u8::from(line.clean.contains('|'))),
+            f32::from(u8::from(
+                line.clean.contains("http") || line.clean.contains("www."),
+            )),
+            f32::from(u8::from(line.clean.contains('@') || line.clean.contains('©'))),
+            seen.get(line.norm.as_str()).copied().unwrap_or(0).min(20) as f32,
+            f32::from(u8::from(line.blank_before)),
+            i as f32 / n_lines,
+            f32::from(u8::from(
+                line.clean.contains(',') || line.clean.contains('“') || line.clean.contains('"'),
+            )),
+            line.norm.split(' ').filter(|t| !t.is_empty()).count().min(200) as f32,
+        ];
+        out.extend_from_slice(&row);
+    }
+    out
+}
+
+/// Character statistics of one line, as numbers for the boosted pass.
+struct LineShape {
+    chars: usize,
+    punct: f32,
+    digits: f32,
+    caps: f32,
+    /// First character: 0 none, 1 digit, 2 upper, 3 lower, 4 other letter, 5 symbol.
+    first: f32,
+    /// Last character: 0 none, 1 letter/digit, 2 sentence stop, 3 colon,
+    /// 4 comma/semicolon, 5 closing bracket/quote, 6 other.
+    last: f32,
+}
+
+impl LineShape {
+    fn of(clean: &str) -> LineShape {
+        let mut chars = 0usize;
+        let (mut punct, mut digits) = (0usize, 0usize);
+        for c in clean.chars() {
+            chars += 1;
+            punct += usize::from(c.is_ascii_punctuation());
+            digits += usize::from(c.is_ascii_digit());
+        }
+        let (mut tokens, mut caps) = (0usize, 0usize);
+        for t in clean.split_whitespace() {
+            tokens += 1;
+            caps += usize::from(t.chars().next().is_some_and(char::is_uppercase));
+        }
+        let first = match clean.chars().next() {
+            None => 0.0,
+            Some(c) if c.is_ascii_digit() => 1.0,
+            Some(c) if c.is_uppercase() => 2.0,
+            Some(c) if c.is_lowercase() => 3.0,
+            Some(c) if c.is_alphabetic() => 4.0,
+            Some(_) => 5.0,
+        };
+        let last = match clean.chars().last() {
+            None => 0.0,
+            Some(c) if c.is_alphanumeric() => 1.0,
+            Some('.' | '!' | '?' | '。' | '！' | '？') => 2.0,
+            Some(':') => 3.0,
+            Some(',' | ';') => 4.0,
+            Some(')' | ']' | '"' | '»' | '”' | '’') => 5.0,
+            Some(_) => 6.0,
+        };
+        let per_char = |n: usize| n as f32 / chars.max(1) as f32;
+        LineShape {
+            chars: chars.min(5000),
+            punct: per_char(punct),
+            digits: per_char(digits),
+            caps: caps as f32 / tokens.max(1) as f32,
+            first,
+            last,
+        }
+    }
 }
 
 /// Body text from top to bottom: the region heuristic keeps nearly every
@@ -951,6 +1350,59 @@ mod tests {
         let f = stack_features(&items, &region, &[0, 1, 2], &[0.9, 0.1, 0.5]);
         assert!(f[1].contains(&"@grp=9&p=0".to_owned()), "{:?}", f[1]);
         assert!(f[2].contains(&"@grp=none&p=2".to_owned()), "{:?}", f[2]);
+    }
+
+    #[test]
+    fn dense_features_are_one_row_per_undecided_line() {
+        let mut lines = crate::pipeline::clean::text::split_lines(
+            "Home\nNews\nThe minister announced a visit to Brussels on Monday.\nShare on Facebook\nPrice: $19.99",
+        );
+        lines[3].kind = Some(Kind::Share);
+        let region = vec![false, false, true, true, true];
+        let undecided = undecided(&lines);
+        let (p1, p2) = ([0.1, 0.2, 0.9, 0.6], [0.15, 0.25, 0.95, 0.5]);
+        let x = dense_features(&lines, &region, &undecided, &p1, &p2);
+        assert_eq!(x.len(), 4 * DENSE);
+        let row = |k: usize| &x[k * DENSE..(k + 1) * DENSE];
+        // Own probabilities first, then neighbours (-1 past the edges).
+        assert_eq!(&row(2)[..2], &[0.9, 0.95]);
+        assert_eq!(row(0)[3], -1.0, "no line before the first");
+        assert_eq!(row(2)[4], 0.6, "the next undecided line skips the share bar");
+        // The share bar the rules removed is a gap of one line after line 2.
+        assert_eq!(row(2)[39], 1.0);
+        // The price line is marked, the page counts one price line.
+        assert_eq!(row(3)[40], 1.0);
+        assert_eq!(row(3)[43], 1.0);
+        assert!(x.iter().all(|v| v.is_finite()));
+        // A boosted model turns them into probabilities, one per line.
+        let tree = Tree {
+            splits: vec![(0, 0.5)],
+            leaves: vec![-1.0, 1.0],
+        };
+        let m = LineModel::new(HashMap::new(), 0.0, 0.5, 0.0).with_boost(vec![tree]);
+        assert!((m.boost_probability(0.5, row(2)) - sigmoid(1.0)).abs() < 1e-6);
+        assert!((m.boost_probability(0.5, row(0)) - sigmoid(-1.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_tree_routes_rows_and_reads_back() {
+        // Depth 2: the root splits on feature 3, its left child does not split.
+        let tree = Tree {
+            splits: vec![(3, 2.0), (NO_SPLIT, 0.0), (1, 0.5)],
+            leaves: vec![0.1, 0.2, 0.3, 0.4],
+        };
+        let mut x = [0f32; DENSE];
+        assert_eq!(tree.value(&x), 0.1);
+        x[3] = 2.0;
+        assert_eq!(tree.value(&x), 0.3);
+        x[1] = 0.7;
+        assert_eq!(tree.value(&x), 0.4);
+        assert_eq!(
+            Tree::from_line(tree.to_line().strip_prefix("!tree\t").unwrap()).unwrap(),
+            tree
+        );
+        assert!(Tree::from_line("0:1 0.5").is_err(), "a split needs two leaves");
+        assert!(Tree::from_line("999:1 0.5 0.5").is_err(), "feature out of range");
     }
 
     #[test]
