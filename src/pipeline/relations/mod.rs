@@ -701,9 +701,21 @@ fn modality(marks: &[u8], m: &Match, kind: &str) -> &'static str {
     }
 }
 
-/// The text of a span inside the view's sentence (scanning from the
-/// sentence's start, not the article's).
-fn surface<'t>(text: &'t str, view: &SentenceView, span: Span) -> &'t str {
+/// The text of the view's tokens `r` (non-empty). The words of the views
+/// [`sentence_views`] builds are slices of `text`, so the surface is the
+/// text from the first word's first byte to the last word's last: no scan.
+/// For views of other words (built by [`SentenceView::new`]), the text is
+/// read from the sentence's start (not the article's).
+fn surface<'t>(text: &'t str, view: &SentenceView, r: std::ops::Range<usize>) -> &'t str {
+    let (first, last) = (view.words[r.start], view.words[r.end - 1]);
+    let base = text.as_ptr() as usize;
+    let (a, b) = (first.as_ptr() as usize, last.as_ptr() as usize + last.len());
+    if base <= a && a <= b && b <= base + text.len() {
+        if let Some(s) = text.get(a - base..b - base) {
+            return s;
+        }
+    }
+    let span = view.span_of(r);
     let (cp, byte) = view.origin;
     let rest = &text[byte..];
     // Byte offsets of the span's ends: a copy of the slice rather than a
@@ -755,7 +767,7 @@ fn from_match<'t>(f: &Found<'_, 't>, m: &Match, out: &mut Vec<Cand<'t>>) {
             let of = t.of.or(shared);
             let attributes = Attrs {
                 office: Some(t.office),
-                title: Some(surface(text, view, view.span_of(t.start..t.end))),
+                title: Some(surface(text, view, t.start..t.end)),
                 portfolio: t.portfolio,
                 former: t.former,
                 ..Attrs::default()
@@ -798,7 +810,7 @@ fn from_match<'t>(f: &Found<'_, 't>, m: &Match, out: &mut Vec<Cand<'t>>) {
         } else {
             a
         };
-        attributes.date = Some(surface(text, view, view.span_of(a..b)));
+        attributes.date = Some(surface(text, view, a..b));
         attributes.date_iso = patterns::iso_date(&view.norm[a..b]);
     }
     let mut objects = vec![o];
@@ -1137,6 +1149,35 @@ mod tests {
         );
         let names: HashSet<&str> = compiled("de").pats.iter().map(|c| c.def.name).collect();
         assert_eq!(names.len(), compiled("de").pats.len(), "pattern names are unique");
+    }
+
+    /// [`surface`] reads a view's words where they lie in the text, and
+    /// falls back to scanning from the sentence's start for words that are
+    /// copies: both give the text of the tokens' code point span.
+    #[test]
+    fn surface_by_bytes_and_by_scan_agree() {
+        let text = "Intro. Le vice-Premier ministre s’est rendu à Bruxelles en novembre 2021.";
+        let doc = crate::pipeline::tokens::analyze(text, "fr");
+        let sent = doc.sentences.last().unwrap();
+        let toks = &doc.tokens[sent.tokens.clone()];
+        let spans: Vec<Span> = toks.iter().map(|t| Span::new(t.start, t.end)).collect();
+        let borrowed: Vec<&str> = toks.iter().map(|t| t.text(text)).collect();
+        let copies: Vec<String> = borrowed.iter().map(|w| w.to_string()).collect();
+        let origin = (toks[0].start, toks[0].byte_start);
+        let span = Span::new(sent.start, sent.end);
+        let mut in_text = SentenceView::new(span, borrowed, spans.clone(), vec![]);
+        in_text.origin = origin;
+        let mut copied = SentenceView::new(span, copies.iter().map(String::as_str).collect(), spans, vec![]);
+        copied.origin = origin;
+        assert!(toks.len() > 8);
+        for i in 0..toks.len() {
+            for j in i + 1..=toks.len() {
+                let s = in_text.span_of(i..j);
+                let want: String = text.chars().skip(s.start).take(s.len()).collect();
+                assert_eq!(surface(text, &in_text, i..j), want);
+                assert_eq!(surface(text, &copied, i..j), want);
+            }
+        }
     }
 
     #[test]

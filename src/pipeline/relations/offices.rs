@@ -253,7 +253,13 @@ fn tables() -> &'static (Vec<OfficeDef>, Vec<OfficeDef>) {
 /// other code, in that order) by the word id a title can start with: a
 /// token is looked up once, not tested against every definition.
 /// With a 1024-bit filter of its keys: a title starts on few words.
-type StartIndex = (IdFilter<16>, HashMap<u64, Vec<&'static OfficeDef>, IdBuild>);
+/// Each definition listed with its required words, so that the test of a
+/// sentence's words against them reads one contiguous list instead of one
+/// (cold) definition after another.
+type StartIndex = (
+    IdFilter<16>,
+    HashMap<u64, Vec<(WordBloom, &'static OfficeDef)>, IdBuild>,
+);
 
 fn start_index(lang: &str) -> &'static StartIndex {
     static FR: OnceLock<StartIndex> = OnceLock::new();
@@ -269,10 +275,10 @@ fn start_index(lang: &str) -> &'static StartIndex {
             .chain(en)
             .flat_map(|d| d.start.words.iter().map(|w| word_id(w)))
             .collect();
-        let mut index: HashMap<u64, Vec<&'static OfficeDef>, IdBuild> = HashMap::default();
+        let mut index: HashMap<u64, Vec<(WordBloom, &'static OfficeDef)>, IdBuild> = HashMap::default();
         for d in defs.iter().flat_map(|d| d.iter()) {
             for &w in d.start.ids.iter().filter(|w| first_words.contains(w)) {
-                index.entry(w).or_default().push(d);
+                index.entry(w).or_default().push((d.required, d));
             }
         }
         (index.keys().copied().collect(), index)
@@ -311,7 +317,7 @@ pub fn find_titles_in(ctx: &Ctx, lang: &str) -> Vec<TitleMatch> {
             .flatten()
             .filter(|_| ctx.arg_covering(i).is_none())
         {
-            for d in defs.iter().filter(|d| words.covers(&d.required)) {
+            for (_, d) in defs.iter().filter(|(required, _)| words.covers(required)) {
                 if let Some(m) = ctx.match_at(&d.elems, i) {
                     if best.as_ref().is_none_or(|b| m.end > b.end) {
                         best = Some(TitleMatch {
