@@ -499,14 +499,15 @@ impl Attrs<'_> {
     }
 
     fn to_map(&self) -> BTreeMap<String, String> {
-        let mut map: BTreeMap<String, String> = self
-            .fixed
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        // Inserted one by one, a later key replacing an earlier one, as
+        // collecting did (without the vector it sorts in).
+        let mut map: BTreeMap<String, String> = BTreeMap::new();
         let mut put = |k: &str, v: &str| {
             map.insert(k.to_string(), v.to_string());
         };
+        for (k, v) in self.fixed {
+            put(k, v);
+        }
         if let Some(office) = self.office {
             put("office", office);
         }

@@ -760,9 +760,10 @@ impl Ctx<'_, '_> {
                 self.go(tail, rest, pos + 1, b)
             }
             Elem::Slot { slot, types } => {
-                // An honorific before a person's name is not part of it.
+                // An honorific before a person's name is not part of it
+                // (the word list is read only where no mention starts).
                 let mut p = pos;
-                if view.ids.get(p).is_some_and(|&w| HON_IDS.contains(w)) && self.arg_starting_at(p).is_none()
+                if self.arg_starting_at(p).is_none() && view.ids.get(p).is_some_and(|&w| HON_IDS.contains(w))
                 {
                     p += 1;
                 }
