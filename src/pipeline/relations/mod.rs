@@ -376,13 +376,19 @@ struct Scratch {
 /// not hold a thread's memory afterwards.
 const KEEP_MAX: usize = 1 << 12;
 
+/// At most this many emptied views are kept, each of at most
+/// [`KEEP_VIEW_TOKENS`] tokens and [`KEEP_VIEW_TOKENS`] mentions: about 2 MB
+/// per thread at worst, a few kilobytes for news sentences.
+const KEEP_VIEWS: usize = 64;
+const KEEP_VIEW_TOKENS: usize = 512;
+
 impl Scratch {
-    /// Empties the views into the pool (at most [`KEEP_MAX`] of them, and
-    /// only vectors under that length).
+    /// Empties the views into the pool (see [`KEEP_VIEWS`]) and drops
+    /// vectors that grew over [`KEEP_MAX`] elements.
     fn keep_views(&mut self, mut views: Vec<SentenceView>) {
         for v in views.drain(..) {
-            if self.views.len() < KEEP_MAX && v.words.capacity() <= KEEP_MAX && v.args.capacity() <= KEEP_MAX
-            {
+            let small = v.words.capacity() <= KEEP_VIEW_TOKENS && v.args.capacity() <= KEEP_VIEW_TOKENS;
+            if self.views.len() < KEEP_VIEWS && small {
                 self.views.push(v.recycle());
             }
         }
@@ -1179,6 +1185,89 @@ mod tests {
                 assert_eq!(surface(text, &copied, i..j), want);
             }
         }
+    }
+
+    /// One entity per name, mentioned wherever the name occurs.
+    fn entities(text: &str, names: &[(&str, EntityType, Option<&str>)]) -> Vec<Entity> {
+        use crate::pipeline::record::Mention;
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, &(name, kind, subtype))| {
+                let mentions: Vec<Mention> = text
+                    .match_indices(name)
+                    .map(|(b, _)| {
+                        let start = text[..b].chars().count();
+                        Mention {
+                            start,
+                            end: start + name.chars().count(),
+                            text: name.to_string(),
+                        }
+                    })
+                    .collect();
+                Entity {
+                    id: format!("e{i}"),
+                    name: name.to_string(),
+                    kind,
+                    subtype: subtype.map(str::to_string),
+                    qid: None,
+                    count: mentions.len(),
+                    first: mentions[0].start,
+                    mentions,
+                    salience: 0.0,
+                }
+            })
+            .collect()
+    }
+
+    /// The buffers kept per thread between articles carry nothing from one
+    /// article into the next: an article gives the same output after
+    /// another one, on a fresh thread, and through the public view builder.
+    #[test]
+    fn reused_buffers_do_not_leak_between_articles() {
+        use EntityType::*;
+        let a = "Le ministre kazakh des Affaires étrangères, Moukhtar Tleouberdi, s’est rendu à Bruxelles \
+                 le 3 mai 2021. Moukhtar Tleouberdi s’est entretenu par téléphone avec Jean-Yves Le Drian.";
+        let ea = entities(
+            a,
+            &[
+                ("kazakh", LOC, Some("country")),
+                ("Moukhtar Tleouberdi", PER, None),
+                ("Bruxelles", LOC, Some("city")),
+                ("Jean-Yves Le Drian", PER, None),
+            ],
+        );
+        let b =
+            "Emmanuel Macron a rencontré Olaf Scholz à Berlin. La France et l’Allemagne ont signé un accord.";
+        let eb = entities(
+            b,
+            &[
+                ("Emmanuel Macron", PER, None),
+                ("Olaf Scholz", PER, None),
+                ("Berlin", LOC, Some("city")),
+                ("France", LOC, Some("country")),
+                ("Allemagne", LOC, Some("country")),
+            ],
+        );
+        let models = RelationModels::default();
+        let run = |text: &str, ents: &[Entity]| {
+            let doc = crate::pipeline::tokens::analyze(text, "fr");
+            extract(text, &doc, ents, "fr", &models)
+        };
+        let first = run(a, &ea);
+        assert!(first.0.len() >= 2, "{:?}", first.0);
+        let other = run(b, &eb);
+        assert!(!other.0.is_empty());
+        assert_eq!(run(a, &ea), first);
+        assert_eq!(
+            std::thread::scope(|s| s.spawn(|| run(a, &ea)).join().unwrap()),
+            first
+        );
+        assert_eq!(run(b, &eb), other);
+        let doc = crate::pipeline::tokens::analyze(a, "fr");
+        let views = sentence_views(a, &doc, &ea);
+        assert_eq!(views.len(), 2);
+        assert_eq!(views[0].args.len(), 3);
     }
 
     #[test]
