@@ -21,7 +21,8 @@
 
 use crate::pipeline::entities::EntityStage;
 use crate::pipeline::relations::classifier::{
-    select, training_pairs, Convention, ConventionCounts, PairClassifier, Scored, TrainConfig, TrainPair,
+    dropped_templates, select, templates_without, training_pairs, Convention, ConventionCounts,
+    PairClassifier, Scored, TrainConfig, TrainPair,
 };
 use crate::pipeline::relations::conll04::{self, relation_for, Example, RELATION_TYPES};
 use crate::pipeline::relations::example_view;
@@ -73,6 +74,10 @@ pub struct Args {
     /// Fits on differently shuffled passes whose weights are averaged.
     #[arg(long, default_value_t = TrainConfig::default().bags)]
     pub bags: usize,
+    /// Feature templates to leave out, comma-separated (for ablations: the
+    /// model records which templates it uses).
+    #[arg(long, value_delimiter = ',')]
+    pub drop_templates: Vec<String>,
     /// One probability threshold for every relation type (stored in the
     /// model) instead of per-type thresholds chosen by cross-validation.
     #[arg(long)]
@@ -125,6 +130,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         })?);
     }
     let started = Instant::now();
+    let templates = templates_without(&args.drop_templates)?;
+    if !args.drop_templates.is_empty() {
+        eprintln!(
+            "feature templates left out: {}",
+            dropped_templates(templates).join(", ")
+        );
+    }
     // The entities stage only: the relation model may be missing or stale.
     let mut pipeline = Pipeline {
         entities: entity_stage(args.ner_model.as_deref())?,
@@ -140,7 +152,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         for (ex, out) in examples.iter().zip(&mut gold_pairs) {
             let view = example_view(ex);
             let gold: Vec<_> = ex.relations.iter().map(|r| (r.head, r.tail, r.label)).collect();
-            training_pairs(&view, &gold, out);
+            training_pairs(&view, &gold, templates, out);
         }
     }
     let jackknife_runs = if args.jackknife_ner.is_empty() {
@@ -164,13 +176,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             _ => learn_convention(&runs, &examples),
         };
         for (run, out) in runs.iter().zip(&mut found_pairs) {
-            predicted_pairs(run, &convention, out);
+            predicted_pairs(run, &convention, templates, out);
         }
     }
     let jackknifed = jackknife_runs.map(|runs| {
         let mut pairs: Vec<Vec<Vec<TrainPair>>> = examples.iter().map(|_| Vec::new()).collect();
         for (run, out) in runs.iter().zip(&mut pairs) {
-            predicted_pairs(run, &convention, out);
+            predicted_pairs(run, &convention, templates, out);
         }
         let reachable = pairs.iter().flatten().flatten().filter(|p| p.gold).count();
         let gold: usize = examples.iter().map(|e| e.relations.len()).sum();
@@ -188,6 +200,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         threshold: args.threshold.unwrap_or(TrainConfig::default().threshold),
         seed: args.seed,
         bags: args.bags,
+        templates,
     };
     let sets = PairSets {
         gold: &gold_pairs,
@@ -488,7 +501,7 @@ pub fn entity_stage(ner_model: Option<&std::path::Path>) -> anyhow::Result<Entit
 /// sentence view (places joined by the convention): a pair is positive
 /// when both its arguments (in the CoNLL04 span convention) are gold
 /// entities of the right type in a gold relation.
-fn predicted_pairs(run: &Run, convention: &Convention, out: &mut Vec<Vec<TrainPair>>) {
+fn predicted_pairs(run: &Run, convention: &Convention, templates: u64, out: &mut Vec<Vec<TrainPair>>) {
     let ex = run.example;
     for view in run.views() {
         let view = convention.apply(&view);
@@ -517,7 +530,7 @@ fn predicted_pairs(run: &Run, convention: &Convention, out: &mut Vec<Vec<TrainPa
             }
         }
         let mut pairs = Vec::new();
-        training_pairs(&view, &gold, &mut pairs);
+        training_pairs(&view, &gold, templates, &mut pairs);
         out.push(pairs);
     }
 }

@@ -18,7 +18,7 @@
 //! passes are averaged (bagging: the per-type thresholds chosen by
 //! cross-validation moved by up to 0.2 from one shuffle seed to the next
 //! with a single fit). The shipped model stores only non-zero weights,
-//! quantised to 16 bits, with delta-coded indices. It is trained over gold
+//! quantised to 8 bits, with delta-coded indices. It is trained over gold
 //! mentions, the mentions the entities stage finds in the training
 //! sentences, and the mentions jackknifed NER models (each trained without
 //! a fifth of CoNLL04 train) find in the sentences they never saw: only
@@ -35,8 +35,10 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Bumped whenever features change: a model trained with other features is
-/// refused at load time rather than silently scoring garbage.
-pub const FEATURE_VERSION: u32 = 7;
+/// refused at load time rather than silently scoring garbage. Version 8:
+/// XOR-and-rotate feature keys, one multiply per slot, i8 weights, the
+/// template mask stored in the file, place classes for places only.
+pub const FEATURE_VERSION: u32 = 8;
 
 const MAGIC: &[u8; 8] = b"NFRELPC1";
 
@@ -44,11 +46,15 @@ const MAGIC: &[u8; 8] = b"NFRELPC1";
 #[derive(Debug, Clone)]
 pub struct PairClassifier {
     bits: u32,
-    /// Weights quantised to i16 (`weight = q * scale`): the table is
-    /// 128 KB at 2^16 slots (cross-validated F1 on train as with 2^17), so
-    /// scoring (one random load per feature) mostly hits the cache.
-    weights: Vec<i16>,
+    /// Weights quantised to i8 (`weight = q * scale`): the table is 64 KB
+    /// at 2^16 slots, so scoring (one random load per feature) mostly hits
+    /// the cache. Jackknifed CV F1 on train was the same with i8 as with
+    /// i16 weights (docs/relations.md).
+    weights: Vec<i8>,
     scale: f32,
+    /// The feature templates the model was trained with, one bit per
+    /// template id (see [`templates_without`]).
+    templates: u64,
     /// Probability from which a pair is emitted, per relation type (chosen
     /// by cross-validation on the training corpus, see `newsflow train
     /// relations`).
@@ -254,6 +260,8 @@ pub struct TrainConfig {
     /// thresholds cross-validated afterwards moved by up to 0.2 from one
     /// shuffle seed to the next.
     pub bags: usize,
+    /// The feature templates to use (bit per template id).
+    pub templates: u64,
 }
 
 impl Default for TrainConfig {
@@ -265,6 +273,7 @@ impl Default for TrainConfig {
             seed: 0x5eed_cafe,
             threshold: 0.3,
             bags: 5,
+            templates: t::ALL,
         }
     }
 }
@@ -299,18 +308,22 @@ pub fn candidates(view: &SentenceView) -> Vec<(usize, usize, usize)> {
 impl PairClassifier {
     /// Scores every candidate pair of the sentence.
     pub fn score_all(&self, view: &SentenceView) -> Vec<Scored> {
-        let mut feats = Vec::with_capacity(128);
         let mut cache = ArgCache::new(view);
+        let shift = 64 - self.bits;
         candidates(view)
             .into_iter()
             .map(|(s, o, label)| {
-                feats.clear();
-                pair_features(view, &mut cache, s, o, &mut feats);
+                // Each feature's weight is added as it is hashed: no
+                // feature list per pair.
+                let mut q = 0i32;
+                pair_features(view, &mut cache, s, o, self.templates, &mut |f| {
+                    q += i32::from(self.weights[slot(f, label, shift)]);
+                });
                 Scored {
                     subject: s,
                     object: o,
                     label,
-                    probability: sigmoid(self.score(&feats, label)),
+                    probability: sigmoid(q as f32 * self.scale),
                 }
             })
             .collect()
@@ -338,10 +351,10 @@ impl PairClassifier {
     }
 
     fn score(&self, feats: &[u64], label: usize) -> f32 {
-        let mask = (1usize << self.bits) - 1;
+        let shift = 64 - self.bits;
         let q: i32 = feats
             .iter()
-            .map(|&f| i32::from(self.weights[slot(f, label) & mask]))
+            .map(|&f| i32::from(self.weights[slot(f, label, shift)]))
             .sum();
         q as f32 * self.scale
     }
@@ -361,19 +374,17 @@ impl PairClassifier {
         }
         let w: Vec<f32> = sum.into_iter().map(|x| x / bags as f32).collect();
         let max = w.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-9);
-        let scale = max / f32::from(i16::MAX);
+        let levels = f32::from(i8::MAX);
+        let scale = max / levels;
         let weights = w
             .iter()
-            .map(|&x| {
-                (x / scale)
-                    .round()
-                    .clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16
-            })
+            .map(|&x| (x / scale).round().clamp(-levels, levels) as i8)
             .collect();
         PairClassifier {
             bits: config.bits,
             weights,
             scale,
+            templates: config.templates,
             thresholds: [config.threshold; RELATION_TYPES.len()],
             convention: Convention::default(),
         }
@@ -383,7 +394,7 @@ impl PairClassifier {
     /// float weights.
     fn fit(pairs: &[&TrainPair], config: &TrainConfig, seed: u64) -> Vec<f32> {
         let size = 1usize << config.bits;
-        let mask = size - 1;
+        let shift = 64 - config.bits;
         let mut w = vec![0f32; size];
         // Averaging: u accumulates t * update, average = w - u / t.
         let mut u = vec![0f32; size];
@@ -395,11 +406,11 @@ impl PairClassifier {
             shuffle(&mut order, &mut rng);
             for &i in &order {
                 let p = &pairs[i];
-                let z: f32 = p.features.iter().map(|&f| w[slot(f, p.label) & mask]).sum();
+                let z: f32 = p.features.iter().map(|&f| w[slot(f, p.label, shift)]).sum();
                 let grad = sigmoid(z) - if p.gold { 1.0 } else { 0.0 };
                 if grad.abs() > 1e-4 {
                     for &f in &p.features {
-                        let k = slot(f, p.label) & mask;
+                        let k = slot(f, p.label, shift);
                         g2[k] += grad * grad;
                         let step = config.learning_rate * grad / (1.0 + g2[k].sqrt());
                         w[k] -= step;
@@ -415,11 +426,11 @@ impl PairClassifier {
         w
     }
 
-    /// Serialises the model: non-zero weights quantised to i16, indices
+    /// Serialises the model: non-zero weights quantised to i8, indices
     /// delta-coded as LEB128 varints.
     pub fn to_bytes(&self) -> Vec<u8> {
         let scale = self.scale;
-        let entries: Vec<(usize, i16)> = self
+        let entries: Vec<(usize, i8)> = self
             .weights
             .iter()
             .enumerate()
@@ -430,6 +441,7 @@ impl PairClassifier {
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FEATURE_VERSION.to_le_bytes());
         out.extend_from_slice(&self.bits.to_le_bytes());
+        out.extend_from_slice(&self.templates.to_le_bytes());
         out.extend_from_slice(&scale.to_le_bytes());
         for t in &self.thresholds {
             out.extend_from_slice(&t.to_le_bytes());
@@ -488,13 +500,17 @@ impl PairClassifier {
         if !(10..=26).contains(&bits) {
             bail!("relation classifier: implausible table size 2^{bits}");
         }
+        let templates = u64::from_le_bytes(r.take(8)?.try_into()?);
+        if templates & !t::ALL != 0 {
+            bail!("relation classifier: unknown feature templates {templates:#x}");
+        }
         let scale = f32::from_le_bytes(r.take(4)?.try_into()?);
         let mut thresholds = [0f32; RELATION_TYPES.len()];
         for t in &mut thresholds {
             *t = f32::from_le_bytes(r.take(4)?.try_into()?);
         }
         let count = r.u32()? as usize;
-        let mut weights = vec![0i16; 1 << bits];
+        let mut weights = vec![0i8; 1 << bits];
         let mut index = 0usize;
         for _ in 0..count {
             let mut delta = 0u64;
@@ -511,7 +527,7 @@ impl PairClassifier {
                 }
             }
             index += delta as usize;
-            let q = i16::from_le_bytes(r.take(2)?.try_into()?);
+            let q = i8::from_le_bytes(r.take(1)?.try_into()?);
             *weights
                 .get_mut(index)
                 .context("relation classifier: index out of range")? = q;
@@ -561,6 +577,7 @@ impl PairClassifier {
             bits,
             weights,
             scale,
+            templates,
             thresholds,
             convention: Convention {
                 prefixes,
@@ -618,12 +635,25 @@ fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
 }
 
-/// The table slot of a feature for a relation label.
-fn slot(feature: u64, label: usize) -> usize {
-    let h = (feature ^ (label as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15))
-        .wrapping_mul(0xff51_afd7_ed55_8ccd);
-    (h ^ (h >> 29)) as usize
+/// The table slot of a feature for a relation label: the top `64 - shift`
+/// bits of one multiplication (the best-mixed bits of the product; one
+/// multiply per feature, no mask).
+#[inline(always)]
+fn slot(feature: u64, label: usize, shift: u32) -> usize {
+    ((feature ^ LABEL_KEYS[label]).wrapping_mul(0xff51_afd7_ed55_8ccd) >> shift) as usize
 }
+
+/// Per relation label, what a feature is XORed with before its slot is
+/// taken: the labels' weights of one feature land in unrelated slots.
+const LABEL_KEYS: [u64; RELATION_TYPES.len()] = {
+    let mut keys = [0u64; RELATION_TYPES.len()];
+    let mut i = 0;
+    while i < keys.len() {
+        keys[i] = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        i += 1;
+    }
+    keys
+};
 
 fn shuffle(v: &mut [usize], state: &mut u64) {
     for i in (1..v.len()).rev() {
@@ -635,9 +665,38 @@ fn shuffle(v: &mut [usize], state: &mut u64) {
     }
 }
 
-/// Combines a feature's parts (template id first) into one hash. Integer
-/// only: words enter as their precomputed [`fnv`] hashes.
-#[inline]
+/// A feature's key from its parts (template id first): the template's
+/// random key XOR every further part rotated by its position. Only XORs
+/// and rotations, a few instructions per feature (a multiply per part made
+/// hashing half the classifier's time); [`slot`]'s multiplication mixes the
+/// result. Words enter as their 64-bit FNV-1a ids and small values
+/// (direction, buckets, classes) land in separate bit ranges, so two
+/// distinct features practically never share a key.
+#[inline(always)]
+fn feature_key(parts: &[u64]) -> u64 {
+    let mut h = TEMPLATE_KEYS[parts[0] as usize];
+    for (i, &p) in parts[1..].iter().enumerate() {
+        h ^= p.rotate_left(11 * (i as u32 + 1));
+    }
+    h
+}
+
+/// One random 64-bit key per template id (splitmix64 of the id).
+const TEMPLATE_KEYS: [u64; t::NAMES.len() + 1] = {
+    let mut keys = [0u64; t::NAMES.len() + 1];
+    let mut i = 0;
+    while i < keys.len() {
+        let mut z = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        keys[i] = z ^ (z >> 31);
+        i += 1;
+    }
+    keys
+};
+
+/// Hashes a sequence of word ids into one (a mention's whole text): a
+/// multiply per word, once per mention and sentence.
 fn combine(parts: &[u64]) -> u64 {
     let mut h: u64 = 0x243f_6a88_85a3_08d3;
     for &p in parts {
@@ -702,15 +761,86 @@ mod t {
     pub const ARGS: u64 = 35;
     pub const SIGNATURE: u64 = 36;
     pub const SUBTYPES: u64 = 37;
+
+    /// Template names by id (`NAMES[id - 1]`), as `newsflow train relations
+    /// --drop-templates` takes them.
+    pub const NAMES: [&str; 37] = [
+        "bias",
+        "s_mention",
+        "o_mention",
+        "s_head",
+        "o_head",
+        "s_len",
+        "o_len",
+        "s_word",
+        "o_word",
+        "s_class",
+        "o_class",
+        "classes",
+        "dist",
+        "adjacent",
+        "between",
+        "between_dir",
+        "first",
+        "last",
+        "first_last",
+        "bigram",
+        "sequence",
+        "mentions_between",
+        "commas",
+        "s_prev",
+        "s_next",
+        "o_prev",
+        "o_next",
+        "s_prev2",
+        "o_prev2",
+        "s_next2",
+        "o_next2",
+        "left_prev",
+        "right_next",
+        "nearest",
+        "args",
+        "signature",
+        "subtypes",
+    ];
+
+    /// Every template's bit.
+    pub const ALL: u64 = ((1u64 << (NAMES.len() + 1)) - 1) & !1;
+}
+
+/// The template mask without the named templates (names as in
+/// `t::NAMES`); an unknown name is an error that lists the known ones.
+pub fn templates_without(drop: &[String]) -> anyhow::Result<u64> {
+    let mut mask = t::ALL;
+    for name in drop {
+        let Some(i) = t::NAMES.iter().position(|n| n.eq_ignore_ascii_case(name)) else {
+            bail!(
+                "unknown feature template {name:?}; the templates are: {}",
+                t::NAMES.join(", ")
+            );
+        };
+        mask &= !(1u64 << (i + 1));
+    }
+    Ok(mask)
+}
+
+/// The names of the templates missing from a mask.
+pub fn dropped_templates(mask: u64) -> Vec<&'static str> {
+    (0..t::NAMES.len())
+        .filter(|i| mask >> (i + 1) & 1 == 0)
+        .map(|i| t::NAMES[i])
+        .collect()
 }
 
 /// Per-sentence hashes, computed once rather than per pair: each token's
 /// word, each mention's whole text and place class.
-pub struct ArgCache {
-    tokens: Vec<u64>,
-    mentions: Vec<u64>,
-    class: Vec<u64>,
-    subtypes: Vec<u64>,
+pub struct ArgCache<'v> {
+    /// The view's word ids.
+    tokens: &'v [u64],
+    /// Per mention: its whole text's hash, its place class (1 country,
+    /// 2 US state, 3 other listed place, 0 none or not a place) and its
+    /// subtype's hash, in one allocation.
+    args: Vec<ArgHashes>,
     /// Per token, the first mention covering it ([`NO_ARG`] for none):
     /// [`SentenceView::arg_covering`] in constant time, which `collapse`
     /// asks for every token between two mentions of every pair (a linear
@@ -723,34 +853,45 @@ pub struct ArgCache {
 /// No mention covers the token.
 const NO_ARG: u32 = u32::MAX;
 
-impl ArgCache {
-    pub fn new(view: &SentenceView) -> ArgCache {
+/// What [`ArgCache`] keeps per mention.
+#[derive(Clone, Copy)]
+struct ArgHashes {
+    mention: u64,
+    class: u64,
+    subtype: u64,
+}
+
+impl<'v> ArgCache<'v> {
+    pub fn new(view: &'v SentenceView) -> ArgCache<'v> {
         // The view's ids: FNV-1a hashes of the words (stable, so a model
         // file stays valid across builds).
-        let tokens: Vec<u64> = view.ids.clone();
-        let mentions = view
-            .args
-            .iter()
-            .map(|a| combine(&tokens[a.tokens.clone()]))
-            .collect();
-        let class = view
+        let tokens: &[u64] = &view.ids;
+        let args = view
             .args
             .iter()
             .map(|a| {
-                let class = if a.tokens.len() == 1 {
+                // Places only: the class lookups were a good part of the
+                // per-sentence cost, and a person or organisation named
+                // like a state is no place.
+                let class = if a.kind != EntityType::LOC {
+                    None
+                } else if a.tokens.len() == 1 {
                     lexicon::place_class(&view.norm[a.tokens.start])
                 } else {
                     lexicon::place_class(&view.norm_text(a.tokens.clone()))
                 };
-                match class {
-                    Some("country") => 1,
-                    Some("us_state") => 2,
-                    Some(_) => 3,
-                    None => 0,
+                ArgHashes {
+                    mention: combine(&tokens[a.tokens.clone()]),
+                    class: match class {
+                        Some("country") => 1,
+                        Some("us_state") => 2,
+                        Some(_) => 3,
+                        None => 0,
+                    },
+                    subtype: a.subtype.map_or(0, fnv),
                 }
             })
             .collect();
-        let subtypes = view.args.iter().map(|a| a.subtype.map_or(0, fnv)).collect();
         let mut cover = vec![NO_ARG; view.len()];
         // Last mention first, so that the first one covering a token wins,
         // as in `SentenceView::arg_covering`.
@@ -762,9 +903,7 @@ impl ArgCache {
         }
         ArgCache {
             tokens,
-            mentions,
-            class,
-            subtypes,
+            args,
             cover,
             between: Vec::with_capacity(32),
         }
@@ -788,19 +927,37 @@ fn collapse(view: &SentenceView, tokens: &[u64], cover: &[u32], from: usize, to:
 }
 
 /// Hashed features of the ordered pair (subject `s`, object `o`).
-pub fn pair_features(view: &SentenceView, cache: &mut ArgCache, s: usize, o: usize, out: &mut Vec<u64>) {
+/// Only the templates whose bit is set in `templates` are hashed; each
+/// feature goes to `sink` as soon as it is (scoring adds its weight there,
+/// training collects it). Always inlined into its two callers: scoring's
+/// sink then adds into a register (out of line, the sum lived in memory and
+/// every feature's add waited on the previous one's store).
+#[inline(always)]
+pub fn pair_features(
+    view: &SentenceView,
+    cache: &mut ArgCache,
+    s: usize,
+    o: usize,
+    templates: u64,
+    sink: &mut impl FnMut(u64),
+) {
     let sa = &view.args[s];
     let oa = &view.args[o];
     let forward = sa.tokens.start < oa.tokens.start;
     let dir = u64::from(forward);
     let (left, right) = if forward { (sa, oa) } else { (oa, sa) };
-    let mut f = |parts: &[u64]| out.push(combine(parts));
-    let tok = &cache.tokens;
+    let mut f = |parts: &[u64]| {
+        if templates >> parts[0] & 1 != 0 {
+            sink(feature_key(parts))
+        }
+    };
+    let tok = cache.tokens;
 
     f(&[t::BIAS, dir]);
     // The arguments themselves.
-    f(&[t::S_MENTION, cache.mentions[s]]);
-    f(&[t::O_MENTION, cache.mentions[o]]);
+    let (sh, oh) = (cache.args[s], cache.args[o]);
+    f(&[t::S_MENTION, sh.mention]);
+    f(&[t::O_MENTION, oh.mention]);
     f(&[t::S_HEAD, tok[sa.tokens.end - 1]]);
     f(&[t::O_HEAD, tok[oa.tokens.end - 1]]);
     f(&[t::S_LEN, sa.tokens.len().min(4) as u64]);
@@ -813,8 +970,8 @@ pub fn pair_features(view: &SentenceView, cache: &mut ArgCache, s: usize, o: usi
     }
     // The finer type linking gave (country, city, international_org...):
     // also a sign the mention is a real name rather than tagger noise.
-    f(&[t::SUBTYPES, cache.subtypes[s], cache.subtypes[o], dir]);
-    let (sc, oc) = (cache.class[s], cache.class[o]);
+    f(&[t::SUBTYPES, sh.subtype, oh.subtype, dir]);
+    let (sc, oc) = (sh.class, oh.class);
     if sc != 0 {
         f(&[t::S_CLASS, sc]);
     }
@@ -1141,11 +1298,18 @@ impl ConventionCounts {
 }
 
 /// Turns one sentence into training pairs (gold relations among candidates).
-pub fn training_pairs(view: &SentenceView, gold: &[(usize, usize, usize)], out: &mut Vec<TrainPair>) {
+/// Only the templates of the mask `templates` are hashed (see
+/// [`TrainConfig::templates`]).
+pub fn training_pairs(
+    view: &SentenceView,
+    gold: &[(usize, usize, usize)],
+    templates: u64,
+    out: &mut Vec<TrainPair>,
+) {
     let mut cache = ArgCache::new(view);
     for (s, o, label) in candidates(view) {
         let mut features = Vec::with_capacity(128);
-        pair_features(view, &mut cache, s, o, &mut features);
+        pair_features(view, &mut cache, s, o, templates, &mut |f| features.push(f));
         out.push(TrainPair {
             features,
             label,
@@ -1172,8 +1336,8 @@ mod tests {
         let neg = view(&["Smith", "sued", "Acme"], &[(0, 1, PER), (2, 3, ORG)]);
         let mut pairs = Vec::new();
         for _ in 0..20 {
-            training_pairs(&pos, &[(0, 1, 0)], &mut pairs);
-            training_pairs(&neg, &[], &mut pairs);
+            training_pairs(&pos, &[(0, 1, 0)], t::ALL, &mut pairs);
+            training_pairs(&neg, &[], t::ALL, &mut pairs);
         }
         let model = PairClassifier::train(
             &pairs.iter().collect::<Vec<_>>(),
@@ -1386,6 +1550,45 @@ mod tests {
             &[(3, 4, LOC), (5, 6, LOC)],
         );
         assert_eq!(convention.apply(&two).args.len(), 1);
+    }
+
+    #[test]
+    fn templates_are_named_and_dropped_templates_emit_nothing() {
+        use EntityType::*;
+        let mask = templates_without(&["between_dir".to_string(), "BIGRAM".to_string()]).unwrap();
+        assert_eq!(dropped_templates(mask), vec!["between_dir", "bigram"]);
+        assert_eq!(dropped_templates(t::ALL), Vec::<&str>::new());
+        let err = templates_without(&["betwen".to_string()])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("between_dir"), "{err}");
+        // Four words between the mentions: the full set has a feature per
+        // word for each of the two templates, the reduced set none.
+        let v = view(
+            &["Smith", "is", "the", "new", "head", "of", "Acme"],
+            &[(0, 1, PER), (6, 7, ORG)],
+        );
+        let count = |templates| {
+            let mut cache = ArgCache::new(&v);
+            let mut n = 0;
+            pair_features(&v, &mut cache, 0, 1, templates, &mut |_| n += 1);
+            n
+        };
+        assert_eq!(count(t::ALL) - count(mask), 5 + 4);
+        // The mask travels with the model.
+        let mut pairs = Vec::new();
+        training_pairs(&v, &[(0, 1, 0)], mask, &mut pairs);
+        let model = PairClassifier::train(
+            &pairs.iter().collect::<Vec<_>>(),
+            &TrainConfig {
+                bits: 12,
+                templates: mask,
+                ..Default::default()
+            },
+        );
+        let back = PairClassifier::from_bytes(&model.to_bytes()).unwrap();
+        assert_eq!(back.templates, mask);
+        assert_eq!(back.score_all(&v), model.score_all(&v));
     }
 
     #[test]
