@@ -21,6 +21,13 @@
 //!    teaser list; its surroundings can. It is trained on cross-fitted
 //!    first-pass probabilities (each training page scored by a model that
 //!    did not see it), so it learns how far to trust them on unseen pages.
+//!    **Boosted pass** (since session 5): gradient-boosted regression
+//!    trees over dense numbers ([`dense_features`]: both passes'
+//!    probabilities and their context, the line's shape, the page's
+//!    signals) add to the stacked pass's log-odds. A logistic pass cannot
+//!    say "on a page with many thread-chrome lines, a middling probability
+//!    is a post"; a tree can split on the page signal first. Trained on
+//!    cross-fitted probabilities of both earlier passes.
 //! 3. **Decoding**: main text is one or a few contiguous regions, so the
 //!    kept lines are chosen by a two-state Viterbi pass that maximises the
 //!    kept lines' word-weighted margin over the threshold minus a cost per
