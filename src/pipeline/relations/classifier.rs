@@ -308,25 +308,45 @@ pub fn candidates(view: &SentenceView) -> Vec<(usize, usize, usize)> {
 impl PairClassifier {
     /// Scores every candidate pair of the sentence.
     pub fn score_all(&self, view: &SentenceView) -> Vec<Scored> {
+        // With every template (the shipped model) the per-feature template
+        // test folds away: `templates` is a constant in that copy.
+        if self.templates == t::ALL {
+            self.score_with(view, t::ALL)
+        } else {
+            self.score_with(view, self.templates)
+        }
+    }
+
+    /// [`PairClassifier::score_all`] with the template mask `templates`.
+    #[inline(always)]
+    fn score_with(&self, view: &SentenceView, templates: u64) -> Vec<Scored> {
         let mut cache = ArgCache::new(view);
         let shift = 64 - self.bits;
-        candidates(view)
-            .into_iter()
-            .map(|(s, o, label)| {
+        let mut out = Vec::new();
+        // The pairs of [`candidates`], in its order, without its list.
+        for s in 0..view.args.len() {
+            for o in 0..view.args.len() {
+                let Some(label) = relation_for(view.args[s].kind, view.args[o].kind) else {
+                    continue;
+                };
+                if s == o {
+                    continue;
+                }
                 // Each feature's weight is added as it is hashed: no
                 // feature list per pair.
                 let mut q = 0i32;
-                pair_features(view, &mut cache, s, o, self.templates, &mut |f| {
+                pair_features(view, &mut cache, s, o, templates, &mut |f| {
                     q += i32::from(self.weights[slot(f, label, shift)]);
                 });
-                Scored {
+                out.push(Scored {
                     subject: s,
                     object: o,
                     label,
                     probability: sigmoid(q as f32 * self.scale),
-                }
-            })
-            .collect()
+                });
+            }
+        }
+        out
     }
 
     /// The relations to emit, their arguments in the CoNLL04 span
