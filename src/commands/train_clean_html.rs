@@ -57,6 +57,18 @@ pub struct Args {
     /// Features whose |weight| ends below this are pruned from the file.
     #[arg(long, default_value_t = 0.01)]
     pub min_weight: f32,
+    /// Feature sets to try, each cross-fitted (the best on the training
+    /// pages is kept): `all`; `base` (no crossed features); `small` (base
+    /// plus the line model's score crossed with link share, verdict, length
+    /// and place).
+    #[arg(long, default_values_t = vec!["all".to_owned()])]
+    pub features: Vec<String>,
+    /// Ship the edit part (drop and add decisions).
+    #[arg(long)]
+    pub ship_edit: bool,
+    /// Ship the learned short-extraction switch.
+    #[arg(long)]
+    pub ship_switch: bool,
     /// Ship the best drop-only decoding (no lines added).
     #[arg(long)]
     pub drop_only: bool,
@@ -75,6 +87,22 @@ struct Prepared {
     /// Pages the combiner can edit: the extractor's page, the view, and
     /// what the short-extraction switch compares against.
     edit: Option<Editable>,
+    /// Word F1 of `plain`, and the switch's case on pages it judges (with
+    /// the cross-fitted line model on training pages).
+    plain_f1: f64,
+    switch: Option<SwitchCase>,
+}
+
+/// A page whose extraction is short against the visible text: the
+/// short-extraction switch decides between it and the line model.
+struct SwitchCase {
+    names: Vec<String>,
+    /// Word F1 of the extractor's text and of the line model's.
+    extraction: f64,
+    line_model: f64,
+    /// The fixed rule's choice (the line model when the extraction has
+    /// less than 2/5 of its words).
+    rule: bool,
 }
 
 struct Editable {
@@ -93,22 +121,27 @@ struct Editable {
 }
 
 fn prepare(page: &Page, line_model: Option<&LineModel>) -> Prepared {
+    let line_model_for_page = line_model;
     let mut prepared = Prepared {
         id: page.id.clone(),
         heldout: is_heldout(&page.id),
         truth: page.truth.clone(),
         plain: String::new(),
         edit: None,
+        plain_f1: 0.0,
+        switch: None,
     };
     let parts = match html::parse(&page.html, None) {
         Ok(parts) => parts,
         Err(done) => {
             prepared.plain = html::clean_page(*done).text;
+            prepared.plain_f1 = eval::word_prf(&prepared.plain, &page.truth).f1;
             return prepared;
         }
     };
     let Some(result) = parts.extraction.clone() else {
         prepared.plain = html::clean_with(&page.html, None, None).text;
+        prepared.plain_f1 = eval::word_prf(&prepared.plain, &page.truth).f1;
         return prepared;
     };
     let view = View::new(
@@ -124,11 +157,25 @@ fn prepare(page: &Page, line_model: Option<&LineModel>) -> Prepared {
     let extracted = html::word_count(&result.content_text);
     let page_out = html::from_extractor(result, parts.metadata, parts.title);
     let switched = |words: usize| html::is_short(words, visible_words) && html::is_short(words, line_model.0);
+    let extractor_text = html::clean_page(page_out.clone()).text;
     prepared.plain = if switched(extracted) {
         line_model.1.clone()
     } else {
-        html::clean_page(page_out.clone()).text
+        extractor_text.clone()
     };
+    prepared.plain_f1 = eval::word_prf(&prepared.plain, &page.truth).f1;
+    if html::is_short(extracted, visible_words) {
+        // The line model's text from the page's own (cross-fitted) model.
+        let mut lines = text::split_lines(&parts.visible);
+        let lm = text::classify_lines_with(&mut lines, text::Mode::Page, true, line_model_for_page).body;
+        let lm_words = html::word_count(&lm);
+        prepared.switch = Some(SwitchCase {
+            names: view.switch_features(extracted, lm_words),
+            extraction: eval::word_prf(&extractor_text, &page.truth).f1,
+            line_model: eval::word_prf(&lm, &page.truth).f1,
+            rule: html::is_short(extracted, lm_words),
+        });
+    }
     if !view.aligned() {
         return prepared;
     }
@@ -201,14 +248,45 @@ fn mean_f1(pages: &[&Prepared], probs: &HashMap<&str, Vec<f32>>, d: Decoding, jo
 
 /// Trains the combiner on `pages` (weights rounded to 1/1000, the small
 /// ones pruned, as the file stores them).
-fn train_combiner(pages: &[&Prepared], args: &Args, l2: f32) -> (HashMap<String, f32>, f32) {
+fn train_combiner(pages: &[&Prepared], args: &Args, l2: f32, set: &str) -> (HashMap<String, f32>, f32) {
+    let units = pages.iter().filter_map(|p| p.edit.as_ref()).flat_map(|e| {
+        e.names
+            .iter()
+            .zip(&e.labels)
+            .zip(&e.weights)
+            .map(|((f, &y), &w)| (f.as_slice(), y, w))
+    });
+    fit_units(units, args, l2, set)
+}
+
+/// The switch's training units: a page's features, whether the line
+/// model's text scores higher than the extractor's, weighted by how much.
+fn switch_units<'a>(pages: &[&'a Prepared]) -> Vec<(&'a [String], bool, f32)> {
+    pages
+        .iter()
+        .filter_map(|p| p.switch.as_ref())
+        .map(|c| {
+            let gain = (c.line_model - c.extraction) as f32;
+            (c.names.as_slice(), gain > 0.0, 10.0 * gain.abs())
+        })
+        .collect()
+}
+
+/// Fits a logistic regression over named units (features, label, weight).
+fn fit_units<'a>(
+    units: impl Iterator<Item = (&'a [String], bool, f32)>,
+    args: &Args,
+    l2: f32,
+    set: &str,
+) -> (HashMap<String, f32>, f32) {
     let mut ids: HashMap<&str, u32> = HashMap::new();
     let mut names: Vec<&str> = Vec::new();
     let mut examples: Vec<(Vec<u32>, bool, f32)> = Vec::new();
-    for e in pages.iter().filter_map(|p| p.edit.as_ref()) {
-        for ((f, &y), &w) in e.names.iter().zip(&e.labels).zip(&e.weights) {
+    {
+        for (f, y, w) in units {
             let f = f
                 .iter()
+                .filter(|n| in_set(n, set))
                 .map(|n| {
                     *ids.entry(n.as_str()).or_insert_with(|| {
                         names.push(n.as_str());
@@ -231,6 +309,28 @@ fn train_combiner(pages: &[&Prepared], args: &Args, l2: f32) -> (HashMap<String,
         })
         .collect();
     (weights, (bias * 1000.0).round() / 1000.0)
+}
+
+/// Whether a feature belongs to a feature set (see `Args::features`).
+fn in_set(name: &str, set: &str) -> bool {
+    const SMALL: &[&str] = &[
+        "d|ln,p=",
+        "d|p,k=",
+        "d|p,wc=",
+        "d|m,p=",
+        "d|p,rel=",
+        "a|ln,p=",
+        "a|p,k=",
+        "a|p,place=",
+        "a|p,dist=",
+        "a|p,wc=",
+    ];
+    let crossed = name.split('=').next().is_some_and(|k| k.contains(','));
+    match set {
+        "base" => !crossed,
+        "small" => !crossed || SMALL.iter().any(|p| name.starts_with(p)),
+        _ => true,
+    }
 }
 
 /// The combiner's probabilities for every unit of the editable pages.
@@ -346,25 +446,97 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             jobs
         ),
     );
-    // The combiner's own probabilities on the training pages are
-    // cross-fitted too (trained without the page's fold), so the decoding
-    // and the variant are chosen on pages the combiner did not see.
     let fold_of = |p: &Prepared| p.id.parse::<usize>().map_or(0, |n| n % 5);
-    let mut best_variant: Option<(f64, f32, Decoding, Decoding)> = None;
+    // The short-extraction switch: on pages whose extraction is short
+    // against the visible text, a page-level model chooses between the
+    // extractor's text and the line model's, trained on which of the two
+    // scores higher (weighted by the difference), cross-fitted by fold.
+    let switch_f1 = |pages: &[&Prepared], choose: &dyn Fn(&Prepared, &SwitchCase) -> bool| {
+        let sum: f64 = pages
+            .iter()
+            .map(|p| match &p.switch {
+                Some(c) if choose(p, c) => c.line_model,
+                Some(c) => c.extraction,
+                None => p.plain_f1,
+            })
+            .sum();
+        sum / pages.len().max(1) as f64
+    };
+    let cases = train.iter().filter(|p| p.switch.is_some()).count();
+    println!(
+        "short-extraction switch, {cases} training pages judged: fixed rule train {:.4} (cross-fitted line model)  \
+         held out {:.4}; per-page oracle train {:.4}",
+        switch_f1(&train, &|_, c| c.rule),
+        switch_f1(&heldout, &|_, c| c.rule),
+        switch_f1(&train, &|_, c| c.line_model > c.extraction),
+    );
+    let mut best_switch: Option<(f64, f32, HashMap<String, f32>, f32)> = None;
+    for set in ["all", "base"] {
+        let mut switch_p: HashMap<&str, f32> = HashMap::new();
+        for k in 1..=4 {
+            let fit_pages: Vec<&Prepared> = train.iter().copied().filter(|p| fold_of(p) != k).collect();
+            let (weights, bias) = fit_units(switch_units(&fit_pages).into_iter(), &args, args.l2[0], set);
+            let model = LineModel::new(weights, bias, 0.5, 0.0);
+            for p in train.iter().filter(|p| fold_of(p) == k) {
+                if let Some(c) = &p.switch {
+                    switch_p.insert(p.id.as_str(), model.probability(&c.names));
+                }
+            }
+        }
+        let (weights, bias) = fit_units(switch_units(&train).into_iter(), &args, args.l2[0], set);
+        let model = LineModel::new(weights.clone(), bias, 0.5, 0.0);
+        for p in &heldout {
+            if let Some(c) = &p.switch {
+                switch_p.insert(p.id.as_str(), model.probability(&c.names));
+            }
+        }
+        let mut row =
+            format!("  learned switch, features {set} (cross-fitted), line model from probability:");
+        let mut best = (0.5f32, f64::MIN);
+        for t in [0.3f32, 0.4, 0.5, 0.6, 0.7] {
+            let f = switch_f1(&train, &|p, _| {
+                switch_p.get(p.id.as_str()).is_some_and(|&q| q >= t)
+            });
+            row.push_str(&format!(" {t:.1} {f:.4}"));
+            if f > best.1 {
+                best = (t, f);
+            }
+        }
+        println!("{row}");
+        let t = best.0;
+        println!(
+            "  learned switch, features {set}, at {t}: train {:.4}  held out {:.4} ({} features)",
+            best.1,
+            switch_f1(&heldout, &|p, _| switch_p
+                .get(p.id.as_str())
+                .is_some_and(|&q| q >= t)),
+            weights.len()
+        );
+        if best_switch.as_ref().is_none_or(|b| best.1 > b.0) {
+            best_switch = Some((best.1, t, weights, bias));
+        }
+    }
+    let (_, t, switch_weights, switch_bias) = best_switch.expect("two switch variants");
+    let mut best_variant: Option<(f64, usize, Decoding)> = None;
     let mut full_models = Vec::new();
-    for &l2 in &args.l2 {
+    let variants: Vec<(f32, &str)> = args
+        .l2
+        .iter()
+        .flat_map(|&l2| args.features.iter().map(move |f| (l2, f.as_str())))
+        .collect();
+    for (variant, &(l2, set)) in variants.iter().enumerate() {
         let mut probs: HashMap<&str, Vec<f32>> = HashMap::new();
         for k in 1..=4 {
             let fit_pages: Vec<&Prepared> = train.iter().copied().filter(|p| fold_of(p) != k).collect();
-            let (weights, bias) = train_combiner(&fit_pages, &args, l2);
+            let (weights, bias) = train_combiner(&fit_pages, &args, l2, set);
             let model = LineModel::new(weights, bias, 0.5, 0.0);
             probs.extend(scored(train.iter().copied().filter(|p| fold_of(p) == k), &model));
         }
-        let (weights, bias) = train_combiner(&train, &args, l2);
+        let (weights, bias) = train_combiner(&train, &args, l2, set);
         let model = LineModel::new(weights.clone(), bias, 0.5, 0.0);
         probs.extend(scored(heldout.iter().copied(), &model));
         println!(
-            "l2 {l2}: {} features kept ({:.1} s); decoding grid on the training pages (cross-fitted word F1; \
+            "l2 {l2}, features {set}: {} features kept ({:.1} s); decoding grid on the training pages (cross-fitted word F1; \
              add above 1 = drop only):",
             weights.len(),
             started.elapsed().as_secs_f64()
@@ -396,29 +568,42 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         let chosen = if args.drop_only { best_drop } else { best };
         if best_variant.as_ref().is_none_or(|b| chosen.1 > b.0) {
-            best_variant = Some((chosen.1, l2, chosen.0, best_drop.0));
+            best_variant = Some((chosen.1, variant, chosen.0));
         }
-        full_models.push((l2, weights, bias));
+        full_models.push((weights, bias));
     }
-    let Some((train_f1, l2, d, _)) = best_variant else {
-        anyhow::bail!("give at least one --l2");
+    let Some((train_f1, variant, d)) = best_variant else {
+        anyhow::bail!("give at least one --l2 and --features");
     };
-    let (_, mut weights, bias) = full_models
-        .into_iter()
-        .find(|m| m.0 == l2)
-        .expect("a model per l2");
+    let (mut weights, bias) = full_models.swap_remove(variant);
     println!(
-        "chosen: l2 {l2}, drop below {}, add from {}: train {train_f1:.4}",
-        d.drop_below, d.add_from
+        "chosen: l2 {}, features {}, drop below {}, add from {}: train {train_f1:.4}",
+        variants[variant].0, variants[variant].1, d.drop_below, d.add_from
     );
     // Both thresholds folded into their bias features: the stage decides
-    // at 1/2 (see combine's module doc).
-    *weights.entry("d|bias".to_owned()).or_default() -= logit(d.drop_below.max(1e-6));
-    *weights.entry("a|bias".to_owned()).or_default() -= if d.add_from > 1.0 {
-        100.0
+    // at 1/2 (see combine's module doc). Only the parts asked for ship,
+    // each with its marker (`combine::has_part`).
+    if args.ship_edit {
+        *weights.entry("d|bias".to_owned()).or_default() -= logit(d.drop_below.max(1e-6));
+        *weights.entry("a|bias".to_owned()).or_default() -= if d.add_from > 1.0 {
+            100.0
+        } else {
+            logit(d.add_from)
+        };
+        weights.insert("has|edit".to_owned(), 1.0);
     } else {
-        logit(d.add_from)
-    };
+        weights.clear();
+    }
+    // The two models have separate biases; the file has one: the switch's
+    // goes into its bias feature relative to the edit model's.
+    let bias = if args.ship_edit { bias } else { 0.0 };
+    if args.ship_switch {
+        for (name, v) in switch_weights {
+            weights.insert(name, v);
+        }
+        *weights.entry("s|bias".to_owned()).or_default() += switch_bias - bias - logit(t);
+        weights.insert("has|switch".to_owned(), 1.0);
+    }
     let model = LineModel::new(weights, bias, 0.5, 0.0);
     let bytes = model.to_gz()?;
     std::fs::write(&args.out, &bytes).with_context(|| format!("cannot write {}", args.out.display()))?;

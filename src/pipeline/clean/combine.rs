@@ -34,6 +34,20 @@
 //! chosen on those pages are folded into the two bias features (`d|bias`,
 //! `a|bias`), so both decisions are at 1/2.
 //!
+//! The same file can carry a learned **short-extraction switch** (`s|`
+//! features, [`View::switch_features`]): on pages whose extraction is under
+//! 2/5 of the visible words, it chooses between the extractor's text and
+//! the line model's instead of the fixed word ratio. Each part ships only
+//! with its marker feature ([`has_part`]).
+//!
+//! **Status: shipped empty** (`data/boilerplate/html-combiner.tsv.gz` has no
+//! weights, so [`shipped`] is `None` and the stage keeps the extractor's
+//! text and the fixed switch). With cross-fitted line-model and combiner
+//! probabilities, neither part beat the current path on the WCXB dev
+//! training pages (edit: +0.15 points at best, −0.1 to −0.25 held out;
+//! switch: −0.1), although the per-decision oracles leave 2–3 points of room
+//! (docs/clean-html.md, session 5).
+//!
 //! Pages whose extraction is mostly not on the visible lines (content that
 //! a browser renders from `<noscript>`, data attributes or JSON-LD, as on
 //! Discourse forums) are not edited: [`View::aligned`] is false there.
@@ -64,6 +78,14 @@ pub fn shipped() -> Option<&'static LineModel> {
         (!m.is_empty()).then_some(m)
     })
     .as_ref()
+}
+
+/// Whether the combiner file has weights for one of its parts (`edit`:
+/// the drop and add decisions; `switch`: the short-extraction switch). The
+/// trainer writes a marker feature `has|<part>` with weight 1 for each part
+/// it ships; no real feature list holds it, so it changes no probability.
+pub fn has_part(m: &LineModel, part: &str) -> bool {
+    m.probability(&[format!("has|{part}")]) != m.probability(&[])
 }
 
 /// How much of a visible line the extraction holds.
@@ -620,6 +642,89 @@ impl View {
             drop: keep.iter().map(|&p| p < drop_below).collect(),
             insert,
         }
+    }
+
+    /// Page features for the short-extraction switch (see
+    /// [`super::html::line_model_wins`]): how long the extraction is against
+    /// what the line model keeps and against the page, the page type, and
+    /// what the line model would add: its share of the kept words, how much
+    /// of it is link text, lies after the extraction's last line (comments,
+    /// related stories), or reads as sentences.
+    pub fn switch_features(&self, extracted_words: usize, line_model_words: usize) -> Vec<String> {
+        let ext = extracted_words as f64;
+        let r = bucket(
+            ext / line_model_words.max(1) as f64,
+            &[0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35],
+        );
+        let v = bucket(ext / self.visible_weight.max(1.0), &[0.02, 0.05, 0.1, 0.2, 0.3]);
+        let pt = self.page_type.as_deref().unwrap_or("none");
+        let last_held = self.covers.iter().rposition(|c| c.held());
+        let (mut kept, mut extra, mut after, mut sentences, mut link, mut extra_lines) =
+            (0.0, 0.0, 0.0, 0.0, 0.0, 0usize);
+        for (i, line) in self.visible.iter().enumerate() {
+            if !self.keep[i] {
+                continue;
+            }
+            let w = word_weight(&line.norm);
+            kept += w;
+            if self.covers[i].held() {
+                continue;
+            }
+            extra += w;
+            extra_lines += 1;
+            if last_held.is_some_and(|h| i > h) {
+                after += w;
+            }
+            if ends_like_sentence(&line.clean) {
+                sentences += w;
+            }
+            link += w * f64::from(self.links.get(i).copied().unwrap_or(0.0));
+        }
+        let share = |x: f64, of: f64, edges: &[f64]| bucket(x / of.max(1.0), edges);
+        let held = share(kept - extra, kept, &[0.05, 0.1, 0.2, 0.4, 0.6]);
+        let after = share(after, extra, &[0.2, 0.5, 0.8]);
+        let sent = share(sentences, extra, &[0.3, 0.6, 0.85]);
+        let ln = if self.links.is_empty() {
+            "na".to_owned()
+        } else {
+            share(link, extra, &[0.05, 0.2, 0.5]).to_string()
+        };
+        let per_line = bucket(extra / extra_lines.max(1) as f64, &[3.0, 6.0, 12.0, 25.0]);
+        let al = if self.extraction_words == 0 {
+            0
+        } else {
+            1 + bucket(
+                self.aligned_words as f64 / self.extraction_words as f64,
+                &[0.6, 0.8, 0.9],
+            )
+        };
+        // The fixed rule's verdict (see `html::is_short`), which the other
+        // features correct.
+        let rule = u8::from(extracted_words * 5 < line_model_words * 2);
+        vec![
+            "s|bias".to_owned(),
+            format!("s|rule={rule}"),
+            format!("s|rule,pt={rule},{pt}"),
+            format!("s|rule,after={rule},{after}"),
+            format!("s|rule,ln={rule},{ln}"),
+            format!("s|rule,held={rule},{held}"),
+            format!("s|r={r}"),
+            format!("s|v={v}"),
+            format!("s|pt={pt}"),
+            format!("s|held={held}"),
+            format!("s|after={after}"),
+            format!("s|sent={sent}"),
+            format!("s|ln={ln}"),
+            format!("s|per={per_line}"),
+            format!("s|al={al}"),
+            format!("s|r,pt={r},{pt}"),
+            format!("s|r,held={r},{held}"),
+            format!("s|r,after={r},{after}"),
+            format!("s|r,ln={r},{ln}"),
+            format!("s|pt,after={pt},{after}"),
+            format!("s|pt,held={pt},{held}"),
+            format!("s|sent,per={sent},{per_line}"),
+        ]
     }
 
     /// The shipped combiner's edit (decisions at 1/2, see the module doc).

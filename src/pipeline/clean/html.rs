@@ -231,23 +231,37 @@ pub fn extract_with(html: &str, url: Option<&str>, combiner: Option<&LineModel>)
         // The combiner edits the extraction (drops lines, adds visible lines
         // next to it); the short-extraction switch then judges the edited
         // extraction, so an extraction the combiner completed is kept.
-        let edit = combiner.and_then(|combiner| {
-            let view = combine::View::new(
+        let view = || {
+            combine::View::new(
                 &visible,
                 &links,
                 &result.content_text,
                 result.metadata.page_type.as_deref(),
                 LineModel::shipped(),
-            );
-            view.aligned()
-                .then(|| view.decide(combiner))
-                .filter(|e| !e.is_empty())
-                .map(|e| (view.edited_words(&e), e))
-        });
+            )
+        };
+        let mut built = None;
+        let edit = combiner
+            .filter(|c| combine::has_part(c, "edit"))
+            .and_then(|combiner| {
+                let view = built.insert(view());
+                view.aligned()
+                    .then(|| view.decide(combiner))
+                    .filter(|e| !e.is_empty())
+                    .map(|e| (view.edited_words(&e), e))
+            });
         let extracted_words = edit
             .as_ref()
             .map_or_else(|| word_count(&result.content_text), |(n, _)| *n);
-        if let Some(lines) = line_model_wins(extracted_words, &visible) {
+        let switch = combiner.filter(|c| combine::has_part(c, "switch"));
+        let judge = |words: usize, line_model_words: usize| match switch {
+            Some(m) => {
+                let view = built.get_or_insert_with(view);
+                m.probability(&view.switch_features(words, line_model_words)) >= 0.5
+            }
+            None => is_short(words, line_model_words),
+        };
+        if let Some(lines) = line_model_wins(extracted_words, &visible, judge) {
             return Page {
                 text: lines.body,
                 title: meta_title.or(lines.title),
@@ -276,16 +290,23 @@ pub fn extract_with(html: &str, url: Option<&str>, combiner: Option<&LineModel>)
 }
 
 /// The short-extraction switch: the line model's verdict on the visible
-/// text when an extraction of `extracted_words` words is short against it
-/// (see [`SHORT_EXTRACTION`]), `None` when the extraction stands. The line
+/// text when an extraction of `extracted_words` words is short against the
+/// whole visible text (see [`SHORT_EXTRACTION`]) and `judge` (given the
+/// extraction's and the line model's word counts) prefers the line model;
+/// `None` when the extraction stands. Without a learned switch, `judge` is
+/// the same ratio against the line model's words ([`is_short`]). The line
 /// model only runs when the extraction is short against the whole visible
 /// text (about 1 page in 5), since its output is a subset of those lines.
-pub fn line_model_wins(extracted_words: usize, visible: &str) -> Option<super::text::Classified> {
+pub fn line_model_wins(
+    extracted_words: usize,
+    visible: &str,
+    mut judge: impl FnMut(usize, usize) -> bool,
+) -> Option<super::text::Classified> {
     if !is_short(extracted_words, word_count(visible)) {
         return None;
     }
     let lines = super::text::classify(visible, super::text::Mode::Page, true);
-    is_short(extracted_words, word_count(&lines.body)).then_some(lines)
+    judge(extracted_words, word_count(&lines.body)).then_some(lines)
 }
 
 /// Whether an extraction of `extracted_words` words is short against `n`
