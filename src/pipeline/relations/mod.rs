@@ -271,50 +271,58 @@ pub fn extract(
         if view.args.len() < 2 && persons == 0 {
             continue;
         }
-        let mut ctx = Ctx::with_buffer(view, &[], args_at);
-        let titles = offices::find_titles_in(&ctx, lang);
-        ctx.titles = &titles;
         // Which patterns can apply: the sentence holds their anchor words,
         // and two mentions (or a person and a title for an office).
         let mut todo = set.anchored(&view.ids, &mut starts, &mut limits);
         if view.args.len() < 2 {
             todo &= set.office;
         }
-        if titles.is_empty() || persons == 0 {
+        if persons == 0 {
             todo &= !set.office;
         }
+        // The matcher's tables and the titles serve only the patterns tried
+        // here (office patterns and `{t}` elements): with none left, neither
+        // is built.
         if todo != 0 {
-            set.starts(&ctx, &titles, &mut starts);
+            let mut ctx = Ctx::with_buffer(view, &[], args_at);
+            let titles = offices::find_titles_in(&ctx, lang);
+            ctx.titles = &titles;
+            if titles.is_empty() {
+                todo &= !set.office;
+            }
+            if todo != 0 {
+                set.starts(&ctx, &titles, &mut starts);
+            }
+            // The modality marks, once a pattern has matched in the sentence
+            // (most sentences tried have no match).
+            marks.clear();
+            while todo != 0 {
+                let p = todo.trailing_zeros() as usize;
+                todo &= todo - 1;
+                let pat = &set.pats[p];
+                let bit = 1u128 << p;
+                let last = limits[p].1 as usize;
+                ctx.find_each(
+                    pat,
+                    |i| i <= last && starts[i] & bit != 0,
+                    |m| {
+                        if marks.is_empty() {
+                            modality_marks(view, &mut marks);
+                        }
+                        let found = Found {
+                            text,
+                            view,
+                            titles: &titles,
+                            def: &pat.def,
+                            extractor: &set.extractors[p],
+                            marks: &marks,
+                        };
+                        from_match(&found, &m, &mut cands)
+                    },
+                );
+            }
+            args_at = ctx.into_buffer();
         }
-        // The modality marks, once a pattern has matched in the sentence
-        // (most sentences tried have no match).
-        marks.clear();
-        while todo != 0 {
-            let p = todo.trailing_zeros() as usize;
-            todo &= todo - 1;
-            let pat = &set.pats[p];
-            let bit = 1u128 << p;
-            let last = limits[p].1 as usize;
-            ctx.find_each(
-                pat,
-                |i| i <= last && starts[i] & bit != 0,
-                |m| {
-                    if marks.is_empty() {
-                        modality_marks(view, &mut marks);
-                    }
-                    let found = Found {
-                        text,
-                        view,
-                        titles: &titles,
-                        def: &pat.def,
-                        extractor: &set.extractors[p],
-                        marks: &marks,
-                    };
-                    from_match(&found, &m, &mut cands)
-                },
-            );
-        }
-        args_at = ctx.into_buffer();
         if classifier_applies(lang, view) {
             if let Some(clf) = &models.classifier {
                 // Arguments come in the CoNLL04 span convention (a title

@@ -304,8 +304,9 @@ pub fn find_titles_in(ctx: &Ctx, lang: &str) -> Vec<TitleMatch> {
     let view = ctx.view;
     let (starts, index) = start_index(lang);
     let mut out: Vec<TitleMatch> = Vec::new();
-    let mut words = WordBloom::default();
-    view.ids.iter().for_each(|&w| words.add(w));
+    // The sentence's words, for the definitions' required-word filters:
+    // built at the first title start word (most sentences have none).
+    let mut words: Option<WordBloom> = None;
     let mut i = 0;
     while i < view.len() {
         let mut best: Option<TitleMatch> = None;
@@ -317,6 +318,11 @@ pub fn find_titles_in(ctx: &Ctx, lang: &str) -> Vec<TitleMatch> {
             .flatten()
             .filter(|_| ctx.arg_covering(i).is_none())
         {
+            let words = words.get_or_insert_with(|| {
+                let mut words = WordBloom::default();
+                view.ids.iter().for_each(|&w| words.add(w));
+                words
+            });
             for (_, d) in defs.iter().filter(|(required, _)| words.covers(required)) {
                 if let Some(m) = ctx.match_at(&d.elems, i) {
                     if best.as_ref().is_none_or(|b| m.end > b.end) {
