@@ -76,8 +76,11 @@ pub struct Args {
     /// Trees of the boosted pass (gradient-boosted regression trees over
     /// dense context and page features, on top of the stacked pass's
     /// log-odds; cross-fitted like the other passes); 0: no boosted pass.
-    /// The defaults reproduce the shipped model (docs/clean.md, variant b5).
-    #[arg(long, default_value_t = 250)]
+    /// The default (0) reproduces the shipped model: every boosted variant
+    /// gained on the cross-fitted training pages but lost on the held-out
+    /// fifth, in HTML fallback and on Readability's pages (docs/clean.md,
+    /// "Session 5 variants"); `--trees 250` gives variant b5.
+    #[arg(long, default_value_t = 0)]
     pub trees: usize,
     /// Depth of each tree.
     #[arg(long, default_value_t = 5)]
