@@ -38,10 +38,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             File::open(p).with_context(|| format!("cannot open {}", p.display()))?,
         )),
     };
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let jobs = super::jobs(args.jobs);
     let mut out = BufWriter::new(io::stdout().lock());
     let mut batch: Vec<(usize, Vec<u8>)> = Vec::with_capacity(BATCH_LINES);
     let mut counts = Counts::default();

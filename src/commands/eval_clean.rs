@@ -236,10 +236,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         secs = load_started.elapsed().as_secs_f64(),
         "pages loaded"
     );
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let jobs = super::jobs(args.jobs);
     let started = Instant::now();
     let chunk = pages.len().div_ceil(jobs);
     let text_path = args.text;

@@ -17,6 +17,14 @@ pub mod train_relations;
 
 use clap::{Parser, Subcommand};
 
+/// Worker threads for a command's `--jobs` option: the option, or one per
+/// core when it is not given (at least one).
+pub fn jobs(option: Option<usize>) -> usize {
+    option
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "newsflow",

@@ -715,10 +715,7 @@ fn mean_f1(pages: &[&Prepared], model: Option<&LineModel>, jobs: usize) -> eval:
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let jobs = super::jobs(args.jobs);
     anyhow::ensure!(
         args.folds == 0 || args.folds >= 2,
         "--folds must be 0 (no stacked pass) or at least 2"

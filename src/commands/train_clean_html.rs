@@ -352,10 +352,7 @@ fn logit(p: f32) -> f32 {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let jobs = super::jobs(args.jobs);
     let shipped = LineModel::shipped();
     let folds: Vec<Option<LineModel>> = match &args.fold_models {
         Some(dir) => (1..=4)
