@@ -72,10 +72,37 @@ fn bench(c: &mut Criterion) {
     g.bench_function("parse_and_extract", |b| {
         b.iter(|| {
             for p in &pages {
-                std::hint::black_box(newsflow::pipeline::clean::html::parse(p, None).is_ok());
+                std::hint::black_box(newsflow::pipeline::clean::html::parse(p, None, false).is_ok());
             }
         })
     });
+    // The same with each visible line's place in the tree recorded (what
+    // a shipped edit combiner needs).
+    g.bench_function("parse_and_extract_with_dom", |b| {
+        b.iter(|| {
+            for p in &pages {
+                std::hint::black_box(newsflow::pipeline::clean::html::parse(p, None, true).is_ok());
+            }
+        })
+    });
+    // A combiner file that is not embedded (`CLEAN_BENCH_COMBINER=FILE`, as
+    // `newsflow train clean-html --out FILE` writes it): what shipping it
+    // would cost.
+    if let Ok(path) = std::env::var("CLEAN_BENCH_COMBINER") {
+        let bytes = std::fs::read(&path).expect("read CLEAN_BENCH_COMBINER");
+        let combiner = newsflow::pipeline::clean::model::LineModel::from_gz(&bytes).expect("a combiner file");
+        g.bench_function("clean_html_with_file_combiner", |b| {
+            b.iter(|| {
+                for p in &pages {
+                    std::hint::black_box(newsflow::pipeline::clean::html::clean_with(
+                        p,
+                        None,
+                        Some(&combiner),
+                    ));
+                }
+            })
+        });
+    }
     g.bench_function("clean_html_without_combiner", |b| {
         b.iter(|| {
             for p in &pages {

@@ -47,6 +47,10 @@ pub struct Args {
     /// post-processing) on the same pages, as the baseline.
     #[arg(long)]
     pub baseline: bool,
+    /// HTML path: use this line combiner file (as `newsflow train clean-html` writes it) instead
+    /// of the embedded one, to score a trained variant without rebuilding.
+    #[arg(long)]
+    pub combiner: Option<PathBuf>,
 }
 
 /// The fixed split of a WCXB-layout directory by page id.
@@ -200,6 +204,16 @@ pub fn score_page(page: &Page, text_path: bool) -> PageScore {
 /// [`score_page`], with bare rs-trafilatura as the HTML path's baseline
 /// when `extractor_baseline` is set.
 pub fn score_page_with(page: &Page, text_path: bool, extractor_baseline: bool) -> PageScore {
+    score_page_combined(page, text_path, extractor_baseline, clean::combine::shipped())
+}
+
+/// [`score_page_with`] with a given line combiner on the HTML path.
+pub fn score_page_combined(
+    page: &Page,
+    text_path: bool,
+    extractor_baseline: bool,
+    combiner: Option<&clean::model::LineModel>,
+) -> PageScore {
     let (output, baseline) = if text_path {
         let visible = clean::html_to_text(&page.html);
         let baseline = eval::word_prf(&visible, &page.truth);
@@ -211,7 +225,7 @@ pub fn score_page_with(page: &Page, text_path: bool, extractor_baseline: bool) -
                 .unwrap_or_default();
             eval::word_prf(&bare, &page.truth)
         });
-        (clean::clean_html(&page.html).text, baseline)
+        (clean::html::clean_with(&page.html, None, combiner).text, baseline)
     };
     PageScore {
         id: page.id.clone(),
@@ -237,6 +251,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "pages loaded"
     );
     let jobs = super::jobs(args.jobs);
+    let file_combiner = match &args.combiner {
+        Some(path) => {
+            let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let m = clean::model::LineModel::from_gz(&bytes)
+                .with_context(|| format!("{} is not a line combiner file", path.display()))?;
+            Some(m).filter(|m| !m.is_empty())
+        }
+        None => None,
+    };
+    let combiner = match &args.combiner {
+        Some(_) => file_combiner.as_ref(),
+        None => clean::combine::shipped(),
+    };
     let started = Instant::now();
     let chunk = pages.len().div_ceil(jobs);
     let text_path = args.text;
@@ -247,7 +274,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
-                        .map(|p| score_page_with(p, text_path, extractor_baseline))
+                        .map(|p| score_page_combined(p, text_path, extractor_baseline, combiner))
                         .collect::<Vec<_>>()
                 })
             })

@@ -54,13 +54,18 @@ pub struct Args {
     /// cross-fitted and the best on the training pages is kept.
     #[arg(long, default_values_t = vec![1e-5f32])]
     pub l2: Vec<f32>,
+    /// Edit features seen on fewer training pages than this are left out
+    /// (hashed class/id tokens of a single site, mostly).
+    #[arg(long, default_value_t = 3)]
+    pub min_pages: usize,
     /// Features whose |weight| ends below this are pruned from the file.
     #[arg(long, default_value_t = 0.01)]
     pub min_weight: f32,
     /// Feature sets to try, each cross-fitted (the best on the training
-    /// pages is kept): `all`; `base` (no crossed features); `small` (base
-    /// plus the line model's score crossed with link share, verdict, length
-    /// and place).
+    /// pages is kept): `all`; `base` (no crossed features); `nodom` (base
+    /// without the DOM features: session 5's set); `domx` (base plus the
+    /// DOM features' crosses); `small` (base plus the line model's score
+    /// crossed with link share, verdict, length and place).
     #[arg(long, default_values_t = vec!["all".to_owned()])]
     pub features: Vec<String>,
     /// Ship the edit part (drop and add decisions).
@@ -131,7 +136,7 @@ fn prepare(page: &Page, line_model: Option<&LineModel>) -> Prepared {
         plain_f1: 0.0,
         switch: None,
     };
-    let parts = match html::parse(&page.html, None) {
+    let parts = match html::parse(&page.html, None, true) {
         Ok(parts) => parts,
         Err(done) => {
             prepared.plain = html::clean_page(*done).text;
@@ -147,6 +152,7 @@ fn prepare(page: &Page, line_model: Option<&LineModel>) -> Prepared {
     let view = View::new(
         &parts.visible,
         &parts.links,
+        parts.dom.as_ref(),
         &result.content_text,
         result.metadata.page_type.as_deref(),
         line_model,
@@ -249,6 +255,17 @@ fn mean_f1(pages: &[&Prepared], probs: &HashMap<&str, Vec<f32>>, d: Decoding, jo
 /// Trains the combiner on `pages` (weights rounded to 1/1000, the small
 /// ones pruned, as the file stores them).
 fn train_combiner(pages: &[&Prepared], args: &Args, l2: f32, set: &str) -> (HashMap<String, f32>, f32) {
+    // Pages each feature occurs on: one seen on fewer than `--min-pages`
+    // (a site's own class name, mostly) is left out.
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for e in pages.iter().filter_map(|p| p.edit.as_ref()) {
+        let mut on_page: Vec<&str> = e.names.iter().flatten().map(String::as_str).collect();
+        on_page.sort_unstable();
+        on_page.dedup();
+        for f in on_page {
+            *seen.entry(f).or_default() += 1;
+        }
+    }
     let units = pages.iter().filter_map(|p| p.edit.as_ref()).flat_map(|e| {
         e.names
             .iter()
@@ -256,7 +273,8 @@ fn train_combiner(pages: &[&Prepared], args: &Args, l2: f32, set: &str) -> (Hash
             .zip(&e.weights)
             .map(|((f, &y), &w)| (f.as_slice(), y, w))
     });
-    fit_units(units, args, l2, set)
+    let frequent = |f: &str| seen.get(f).is_some_and(|&n| n >= args.min_pages);
+    fit_units(units, args, l2, set, &frequent)
 }
 
 /// The switch's training units: a page's features, whether the line
@@ -278,6 +296,7 @@ fn fit_units<'a>(
     args: &Args,
     l2: f32,
     set: &str,
+    keep: &dyn Fn(&str) -> bool,
 ) -> (HashMap<String, f32>, f32) {
     let mut ids: HashMap<&str, u32> = HashMap::new();
     let mut names: Vec<&str> = Vec::new();
@@ -286,7 +305,7 @@ fn fit_units<'a>(
         for (f, y, w) in units {
             let f = f
                 .iter()
-                .filter(|n| in_set(n, set))
+                .filter(|n| in_set(n, set) && keep(n))
                 .map(|n| {
                     *ids.entry(n.as_str()).or_insert_with(|| {
                         names.push(n.as_str());
@@ -326,8 +345,11 @@ fn in_set(name: &str, set: &str) -> bool {
         "a|p,wc=",
     ];
     let crossed = name.split('=').next().is_some_and(|k| k.contains(','));
+    let dom = name.contains("|dom:");
     match set {
         "base" => !crossed,
+        "nodom" => !crossed && !dom,
+        "domx" => !crossed || dom,
         "small" => !crossed || SMALL.iter().any(|p| name.starts_with(p)),
         _ => true,
     }
@@ -472,7 +494,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let mut switch_p: HashMap<&str, f32> = HashMap::new();
         for k in 1..=4 {
             let fit_pages: Vec<&Prepared> = train.iter().copied().filter(|p| fold_of(p) != k).collect();
-            let (weights, bias) = fit_units(switch_units(&fit_pages).into_iter(), &args, args.l2[0], set);
+            let (weights, bias) = fit_units(
+                switch_units(&fit_pages).into_iter(),
+                &args,
+                args.l2[0],
+                set,
+                &|_| true,
+            );
             let model = LineModel::new(weights, bias, 0.5, 0.0);
             for p in train.iter().filter(|p| fold_of(p) == k) {
                 if let Some(c) = &p.switch {
@@ -480,7 +508,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 }
             }
         }
-        let (weights, bias) = fit_units(switch_units(&train).into_iter(), &args, args.l2[0], set);
+        let (weights, bias) = fit_units(switch_units(&train).into_iter(), &args, args.l2[0], set, &|_| {
+            true
+        });
         let model = LineModel::new(weights.clone(), bias, 0.5, 0.0);
         for p in &heldout {
             if let Some(c) = &p.switch {

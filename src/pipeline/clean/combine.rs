@@ -52,6 +52,7 @@
 //! a browser renders from `<noscript>`, data attributes or JSON-LD, as on
 //! Discourse forums) are not edited: [`View::aligned`] is false there.
 
+use super::html::{Dom, NO_PARENT};
 use super::model::{self, LineModel};
 use super::patterns::{Kind, PhraseMatcher};
 use super::text::{self, ends_like_sentence, word_weight, Line};
@@ -266,6 +267,152 @@ pub struct View {
     kept_weight: f64,
     /// rs-trafilatura's page type (`article`, `forum`, `product`, ...).
     pub page_type: Option<String>,
+    /// DOM evidence of the visible lines the decisions read (held lines and
+    /// candidates); empty when the page's tree is not known.
+    dom: Vec<Option<LineDom>>,
+}
+
+/// Where a visible line sits in the page's tree (see [`line_dom`]).
+#[derive(Debug, Clone)]
+struct LineDom {
+    /// Against the extraction's main container: inside it (`in0`..`in3`,
+    /// by depth below it), outside (`up1`..`up5`, by how many levels above
+    /// it the line's branch leaves the main container's ancestors), or
+    /// `na` (nothing held).
+    rel: &'static str,
+    /// How much of the other lines in its container (the parent of its
+    /// block element) the extraction holds: `alone`, `0`, `lo`, `hi`, `all`.
+    sib: &'static str,
+    /// Tag and hashed class/id token features of its own ancestors (those
+    /// below where its branch meets the main container's), nearest first in
+    /// distance buckets, without the unit prefix.
+    names: Vec<String>,
+}
+
+/// Hash buckets for class/id tokens (the combiner's feature names carry
+/// `hash % DOM_BUCKETS`).
+pub const DOM_BUCKETS: u32 = 1 << 12;
+
+/// Ancestors of a line farther up than this are not read for tokens and
+/// tags (page-wide wrappers say nothing about one line).
+const DOM_REACH: usize = 12;
+
+/// The DOM evidence of the visible lines marked in `need`: for each, where
+/// it lies against the extraction's main container (the deepest element
+/// whose subtree holds at least 3/4 of the words of the lines the
+/// extraction holds), whether its container's other lines are held, and
+/// the tags and class/id/role/itemprop tokens of its ancestors below the
+/// point where its branch joins the main container's.
+fn line_dom(dom: &Dom, lines: &[Line], covers: &[Cover], need: &[bool]) -> Vec<Option<LineDom>> {
+    let nodes = &dom.nodes;
+    let owner = |i: usize| dom.line_node[i] as usize;
+    let parent = |k: usize| (nodes[k].parent != NO_PARENT).then_some(nodes[k].parent as usize);
+    let words: Vec<u32> = lines
+        .iter()
+        .map(|l| l.clean.split_whitespace().count() as u32)
+        .collect();
+    let mut held = vec![0u32; nodes.len()];
+    let mut total_held = 0u32;
+    for (i, _) in covers.iter().enumerate().filter(|(_, c)| c.held()) {
+        total_held += words[i];
+        let mut k = Some(owner(i));
+        while let Some(n) = k {
+            held[n] += words[i];
+            k = parent(n);
+        }
+    }
+    // Nodes holding at least 3/4 of the held words form one chain from the
+    // top; its deepest is the main container.
+    let main = (0..nodes.len())
+        .filter(|&k| total_held > 0 && u64::from(held[k]) * 4 >= u64::from(total_held) * 3)
+        .max_by_key(|&k| nodes[k].depth);
+    let mut on_path = vec![false; nodes.len()];
+    let mut k = main;
+    while let Some(n) = k {
+        on_path[n] = true;
+        k = parent(n);
+    }
+    // Each line's container: the parent of its nearest block element.
+    let container = |i: usize| {
+        let mut k = owner(i);
+        while !nodes[k].block {
+            match parent(k) {
+                Some(p) => k = p,
+                None => break,
+            }
+        }
+        parent(k).unwrap_or(k)
+    };
+    let containers: Vec<usize> = (0..lines.len()).map(container).collect();
+    let mut sums: std::collections::HashMap<usize, (u32, u32)> = std::collections::HashMap::new();
+    for (i, &c) in containers.iter().enumerate() {
+        let e = sums.entry(c).or_default();
+        e.0 += words[i];
+        if covers[i].held() {
+            e.1 += words[i];
+        }
+    }
+    (0..lines.len())
+        .map(|i| {
+            if !need[i] {
+                return None;
+            }
+            let mut names = Vec::new();
+            let mut k = Some(owner(i));
+            let mut steps = 0usize;
+            let mut joined = None;
+            while let Some(n) = k {
+                if on_path[n] {
+                    joined = Some(n);
+                    break;
+                }
+                if steps <= DOM_REACH {
+                    let b = match steps {
+                        0 | 1 => 0,
+                        2 | 3 => 1,
+                        _ => 2,
+                    };
+                    let node = &nodes[n];
+                    if !node.tag.is_empty() {
+                        names.push(format!("tag={},{b}", node.tag));
+                    }
+                    for t in &node.tokens {
+                        names.push(format!("tok={b},{}", t % DOM_BUCKETS));
+                    }
+                }
+                steps += 1;
+                k = parent(n);
+            }
+            names.sort_unstable();
+            names.dedup();
+            let rel = match (joined, main) {
+                (Some(j), Some(m)) if j == m => match steps {
+                    0 => "in0",
+                    1 | 2 => "in1",
+                    3..=5 => "in2",
+                    _ => "in3",
+                },
+                (Some(j), Some(m)) => match nodes[m].depth.saturating_sub(nodes[j].depth) {
+                    0 | 1 => "up1",
+                    2 => "up2",
+                    3 | 4 => "up3",
+                    _ => "up5",
+                },
+                _ => "na",
+            };
+            let (total, h) = sums[&containers[i]];
+            let own_held = if covers[i].held() { words[i] } else { 0 };
+            let (others, others_held) = (total - words[i], h - own_held);
+            let sib = match others_held {
+                _ if others == 0 => "alone",
+                0 => "0",
+                x if x * 2 < others => "lo",
+                x if x < others => "hi",
+                _ => "all",
+            };
+            Some(LineDom { rel, sib, names })
+        })
+        .collect()
 }
 
 impl View {
@@ -275,6 +422,7 @@ impl View {
     pub fn new(
         visible: &str,
         links: &[f32],
+        dom: Option<&Dom>,
         extraction: &str,
         page_type: Option<&str>,
         line_model: Option<&LineModel>,
@@ -376,6 +524,19 @@ impl View {
                 .collect(),
             _ => Vec::new(),
         };
+        // The tree only when it has one entry per visible line (hygiene can
+        // empty a line the HTML walk kept).
+        let dom = dom
+            .filter(|d| {
+                d.line_node.len() == lines.len() && d.line_node.iter().all(|&k| (k as usize) < d.nodes.len())
+            })
+            .map_or_else(Vec::new, |d| {
+                let mut need: Vec<bool> = covers.iter().map(|c| *c == Cover::Exact).collect();
+                for &(i, _, _) in &candidates {
+                    need[i] = true;
+                }
+                line_dom(d, &lines, &covers, &need)
+            });
         let weight = |l: &Line| word_weight(&l.norm);
         let visible_weight = lines.iter().map(weight).sum();
         let kept_weight = lines
@@ -401,6 +562,7 @@ impl View {
             visible_weight,
             kept_weight,
             page_type: page_type.map(str::to_ascii_lowercase),
+            dom,
         }
     }
 
@@ -488,6 +650,31 @@ impl View {
         }
     }
 
+    /// DOM features (see [`LineDom`]) of visible line `v` for the decision
+    /// `unit` (`d` or `a`), some crossed with the line model's score `p` and
+    /// with `other` (the link share for drops, the place for adds). `rel=u`
+    /// when the tree is known but not for this line (an extraction line on
+    /// no visible line); nothing when the page's tree is not known.
+    fn dom_features(&self, v: Option<usize>, unit: &str, p: &str, other: &str, out: &mut Vec<String>) {
+        if self.dom.is_empty() {
+            return;
+        }
+        let Some(d) = v.and_then(|v| self.dom.get(v)).and_then(Option::as_ref) else {
+            out.push(format!("{unit}|dom:rel=u"));
+            return;
+        };
+        let (rel, sib) = (d.rel, d.sib);
+        out.extend([
+            format!("{unit}|dom:rel={rel}"),
+            format!("{unit}|dom:sib={sib}"),
+            format!("{unit}|dom:rel,sib={rel},{sib}"),
+            format!("{unit}|dom:rel,p={rel},{p}"),
+            format!("{unit}|dom:sib,p={sib},{p}"),
+            format!("{unit}|dom:rel,o={rel},{other}"),
+        ]);
+        out.extend(d.names.iter().map(|n| format!("{unit}|dom:{n}")));
+    }
+
     /// Features of each extraction line for the drop decision.
     pub fn drop_features(&self) -> Vec<Vec<String>> {
         let [ratio, share, al, pt] = self.page_context();
@@ -520,7 +707,8 @@ impl View {
                 let rule = phrase.or_else(|| text::rule_kind(&line.clean, &line.norm));
                 let rule = rule.map_or("none", Kind::as_str);
                 let ln = self.ext_link(j);
-                vec![
+                let on = self.ext_on[j].iter().max_by_key(|(_, n)| *n).map(|&(v, _)| v);
+                let mut f = vec![
                     format!("d|ln={ln}"),
                     format!("d|ln,p={ln},{p}"),
                     format!("d|ln,wc={ln},{wc}"),
@@ -558,7 +746,9 @@ impl View {
                     format!("d|wc,pt={wc},{pt}"),
                     format!("d|p-1,p,p+1={},{p},{}", prev.0, next.0),
                     format!("d|k-1,k,k+1={},{k},{}", prev.1, next.1),
-                ]
+                ];
+                self.dom_features(on, "d", p, ln, &mut f);
+                f
             })
             .collect()
     }
@@ -591,7 +781,7 @@ impl View {
                 let sentence = if ends_like_sentence(&line.clean) { "s" } else { "n" };
                 let reg = u8::from(self.region[i]);
                 let ln = self.link(i);
-                vec![
+                let mut f = vec![
                     format!("a|ln={ln}"),
                     format!("a|ln,p={ln},{p}"),
                     format!("a|ln,wc={ln},{wc}"),
@@ -622,7 +812,9 @@ impl View {
                     format!("a|p-1,p,p+1={prev},{p},{next}"),
                     format!("a|place,ratio={place},{ratio}"),
                     format!("a|place,pt={place},{pt}"),
-                ]
+                ];
+                self.dom_features(Some(i), "a", &p, place, &mut f);
+                f
             })
             .collect()
     }
@@ -819,7 +1011,7 @@ mod tests {
     use super::*;
 
     fn view(visible: &str, ext: &str) -> View {
-        View::new(visible, &[], ext, Some("article"), None)
+        View::new(visible, &[], None, ext, Some("article"), None)
     }
 
     #[test]
@@ -877,6 +1069,64 @@ mod tests {
             ]
         );
         assert_eq!(v.edited_words(&edit), 9 + 8 + 5 + 8);
+    }
+
+    #[test]
+    fn lines_know_where_they_sit_against_the_main_container() {
+        let p = |s: &str| format!("<p>{s}</p>");
+        let (p1, p2, p3) = (
+            "The minister announced a visit to Brussels on Monday.",
+            "He will meet his counterparts there on Tuesday morning.",
+            "The talks will cover trade, energy and transport links.",
+        );
+        let related = "Another story about a completely different visit";
+        let sidebar = "Weather forecast for the coming days across the region";
+        let html = format!(
+            "<body><nav><a href=x>Home</a></nav><div class=story>{}{}<div class=related-box>{}</div>{}</div>\
+             <aside class=sidebar>{}</aside></body>",
+            p(p1),
+            p(p2),
+            p(related),
+            p(p3),
+            p(sidebar)
+        );
+        let visible = super::super::html::visible_walk(&dom_query::Document::from(html.as_str()), true);
+        let ext = [p1, p2, related, p3].join("\n");
+        let v = View::new(
+            &visible.text,
+            &visible.links,
+            visible.dom.as_ref(),
+            &ext,
+            Some("article"),
+            None,
+        );
+        let d = |i: usize| v.dom[i].as_ref().expect("held or candidate");
+        // Home, p1, p2, related, p3, sidebar.
+        assert_eq!(v.visible.len(), 6);
+        for i in [1, 2, 4] {
+            assert_eq!((d(i).rel, d(i).sib), ("in1", "all"), "line {i}");
+        }
+        assert_eq!((d(3).rel, d(3).sib), ("in1", "alone"));
+        let token = |t: &str| format!("tok=0,{}", super::super::html::fnv32(&["c:", t]) % DOM_BUCKETS);
+        assert!(d(3).names.contains(&token("related")), "{:?}", d(3).names);
+        assert!(d(3).names.contains(&"tag=p,0".to_owned()));
+        // The main container's own tokens are shared by all its lines.
+        assert!(!d(1).names.contains(&token("story")));
+        assert_eq!(d(5).rel, "up1");
+        assert!(d(5).names.contains(&"tag=aside,0".to_owned()));
+        assert!(d(5).names.contains(&token("sidebar")));
+        // The drop units read their visible line's evidence.
+        let drops = v.drop_features();
+        assert!(drops[2].contains(&format!("d|dom:{}", token("related"))));
+        assert!(drops[2].contains(&"d|dom:sib=alone".to_owned()));
+        assert!(drops[0].contains(&"d|dom:rel=in1".to_owned()));
+        // Without the tree, no DOM features at all.
+        let bare = View::new(&visible.text, &visible.links, None, &ext, Some("article"), None);
+        assert!(bare
+            .drop_features()
+            .iter()
+            .flatten()
+            .all(|f| !f.contains("|dom:")));
     }
 
     #[test]

@@ -158,13 +158,18 @@ pub struct Parts {
     pub title: Option<String>,
     /// For each line of `visible`, the share of its characters in links.
     pub links: Vec<f32>,
+    /// Each visible line's place in the tree, when asked for (see
+    /// [`visible_walk`]).
+    pub dom: Option<Dom>,
     /// rs-trafilatura's result, when it passed the on-the-page guard.
     pub extraction: Option<rs_trafilatura::ExtractResult>,
 }
 
 /// Parses a page and runs the extractor on it: `Err` with the finished
 /// page for pages too big or too deep for the parser ([`strip_tags`]).
-pub fn parse(html: &str, url: Option<&str>) -> Result<Parts, Box<Page>> {
+/// `dom`: also record each visible line's place in the tree (the line
+/// combiner's evidence; see [`Dom`]).
+pub fn parse(html: &str, url: Option<&str>, dom: bool) -> Result<Parts, Box<Page>> {
     if too_big_to_parse(html) {
         let visible = strip_tags(html);
         let cleaned = super::text::classify(&visible, super::text::Mode::Page, true);
@@ -181,7 +186,11 @@ pub fn parse(html: &str, url: Option<&str>) -> Result<Parts, Box<Page>> {
     let metadata = read_metadata(&doc);
     let title = metadata_title(&doc);
     let depth = max_depth(&doc);
-    let (visible, links) = visible_text_with_links(&doc);
+    let Visible {
+        text: visible,
+        links,
+        dom,
+    } = visible_walk(&doc, dom);
     drop(doc);
     let mut extraction = None;
     if depth <= MAX_EXTRACTOR_DEPTH {
@@ -206,6 +215,7 @@ pub fn parse(html: &str, url: Option<&str>) -> Result<Parts, Box<Page>> {
     Ok(Parts {
         visible,
         links,
+        dom,
         metadata,
         title,
         extraction,
@@ -216,13 +226,15 @@ pub fn parse(html: &str, url: Option<&str>) -> Result<Parts, Box<Page>> {
 /// extractor's text as it comes, or the line model's when the extraction is
 /// short), so `newsflow train clean-html` can score the stage without one.
 pub fn extract_with(html: &str, url: Option<&str>, combiner: Option<&LineModel>) -> Page {
-    let parts = match parse(html, url) {
+    let edits = combiner.filter(|c| combine::has_part(c, "edit"));
+    let parts = match parse(html, url, edits.is_some()) {
         Ok(parts) => parts,
         Err(page) => return *page,
     };
     let Parts {
         visible,
         links,
+        dom,
         metadata,
         title: meta_title,
         extraction,
@@ -235,21 +247,20 @@ pub fn extract_with(html: &str, url: Option<&str>, combiner: Option<&LineModel>)
             combine::View::new(
                 &visible,
                 &links,
+                dom.as_ref(),
                 &result.content_text,
                 result.metadata.page_type.as_deref(),
                 LineModel::shipped(),
             )
         };
         let mut built = None;
-        let edit = combiner
-            .filter(|c| combine::has_part(c, "edit"))
-            .and_then(|combiner| {
-                let view = built.insert(view());
-                view.aligned()
-                    .then(|| view.decide(combiner))
-                    .filter(|e| !e.is_empty())
-                    .map(|e| (view.edited_words(&e), e))
-            });
+        let edit = edits.and_then(|combiner| {
+            let view = built.insert(view());
+            view.aligned()
+                .then(|| view.decide(combiner))
+                .filter(|e| !e.is_empty())
+                .map(|e| (view.edited_words(&e), e))
+        });
         let extracted_words = edit
             .as_ref()
             .map_or_else(|| word_count(&result.content_text), |(n, _)| *n);
@@ -810,18 +821,179 @@ pub fn html_to_text(html: &str) -> String {
 }
 
 fn visible_text(doc: &Document) -> String {
-    visible_text_with_links(doc).0
+    visible_walk(doc, false).text
 }
 
-/// The visible text (one block per line) and, for each of its lines, the
-/// share of its characters inside links: link lists inside the extracted
-/// block (related stories, tags, author pages) are what the combiner drops
-/// most, and the text alone does not show them.
-fn visible_text_with_links(doc: &Document) -> (String, Vec<f32>) {
+/// What [`visible_walk`] gives: the visible text, the link share of each of
+/// its lines, and (when asked) where each line sits in the DOM.
+pub struct Visible {
+    /// The visible text, one block per line.
+    pub text: String,
+    /// For each line, the share of its characters inside links: link lists
+    /// inside the extracted block (related stories, tags, author pages) are
+    /// what the combiner drops most, and the text alone does not show them.
+    pub links: Vec<f32>,
+    /// Each line's place in the tree (see [`Dom`]); `None` unless asked.
+    pub dom: Option<Dom>,
+}
+
+/// Where each visible line sits in the page's tree: the elements the
+/// visible walk entered (hidden and skipped subtrees are not entered), in
+/// document order, and for each line the innermost element its first text
+/// was in. rs-trafilatura's text loses this; the line combiner reads it
+/// (what a line's containers are called, whether it shares a container with
+/// the extracted text, how far it sits from the extraction's main
+/// container).
+#[derive(Debug, Clone, Default)]
+pub struct Dom {
+    pub nodes: Vec<DomNode>,
+    /// One entry per visible line: an index into `nodes`.
+    pub line_node: Vec<u32>,
+}
+
+/// One element of [`Dom`].
+#[derive(Debug, Clone)]
+pub struct DomNode {
+    /// Index of the parent element (`NO_PARENT` for the top one).
+    pub parent: u32,
+    /// Levels below the top element.
+    pub depth: u16,
+    /// The element's name when it is one of [`DOM_TAGS`], else `""`.
+    pub tag: &'static str,
+    /// Whether the element starts a new block in rendered text.
+    pub block: bool,
+    /// Hashed tokens of its `class` and `id` (`c:`), `role` (`r:`),
+    /// `itemprop` (`p:`) and `itemtype` (`t:`, the type's last path
+    /// segment), see [`dom_tokens`].
+    pub tokens: Vec<u32>,
+}
+
+/// [`DomNode::parent`] of the top element.
+pub const NO_PARENT: u32 = u32::MAX;
+
+/// Element names the combiner reads as they are (every other element is
+/// `""`): sectioning, lists, figures, quotes, headings, tables, forms.
+pub const DOM_TAGS: &[&str] = &[
+    "article",
+    "main",
+    "section",
+    "aside",
+    "nav",
+    "footer",
+    "header",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "figure",
+    "figcaption",
+    "blockquote",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "form",
+    "p",
+    "pre",
+    "address",
+    "time",
+    "button",
+    "label",
+    "details",
+    "summary",
+    "menu",
+    "strong",
+    "em",
+    "small",
+    "cite",
+];
+
+/// 32-bit FNV-1a: a stable hash (the feature names it makes are stored in
+/// the combiner's file, so it must not change between runs or machines).
+pub fn fnv32(parts: &[&str]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for p in parts {
+        for &b in p.as_bytes() {
+            h ^= u32::from(b);
+            h = h.wrapping_mul(0x0100_0193);
+        }
+    }
+    h
+}
+
+/// The words of a `class` or `id` value, lower-cased: split at every
+/// character that is not a letter and at lower-to-upper case changes
+/// (`td-post-content` → td, post, content; `commentList` → comment, list;
+/// `sidebar_2` → sidebar). Single letters are dropped.
+pub fn name_tokens(value: &str, mut f: impl FnMut(&str)) {
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    let mut emit = |cur: &mut String| {
+        if cur.chars().count() >= 2 {
+            f(cur);
+        }
+        cur.clear();
+    };
+    for c in value.chars() {
+        if !c.is_alphabetic() {
+            emit(&mut cur);
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower {
+            emit(&mut cur);
+        }
+        prev_lower = c.is_lowercase();
+        cur.extend(c.to_lowercase());
+    }
+    emit(&mut cur);
+}
+
+/// The hashed name tokens of an element (see [`DomNode::tokens`]), each
+/// once.
+fn dom_tokens(node: &NodeRef) -> Vec<u32> {
+    let mut out: Vec<u32> = Vec::new();
+    let mut add = |prefix: &str, t: &str| {
+        let h = fnv32(&[prefix, t]);
+        if !out.contains(&h) {
+            out.push(h);
+        }
+    };
+    for attr in ["class", "id"] {
+        if let Some(v) = node.attr(attr) {
+            name_tokens(&v, |t| add("c:", t));
+        }
+    }
+    if let Some(v) = node.attr("role") {
+        name_tokens(&v, |t| add("r:", t));
+    }
+    if let Some(v) = node.attr("itemprop") {
+        name_tokens(&v, |t| add("p:", t));
+    }
+    if let Some(v) = node.attr("itemtype") {
+        for ty in v.split_whitespace() {
+            let last = ty.trim_end_matches('/').rsplit('/').next().unwrap_or(ty);
+            name_tokens(last, |t| add("t:", t));
+        }
+    }
+    out
+}
+
+/// Walks the tree once for the visible text (one block per line), the link
+/// share of each line and, when `dom` is set, each line's place in the tree
+/// ([`Dom`]; only the line combiner needs it, so the stage without one
+/// does not pay for it).
+pub fn visible_walk(doc: &Document, dom: bool) -> Visible {
     let mut out = String::new();
     let mut line = Building::default();
     let mut links = Vec::new();
     let mut link_depth = 0usize;
+    let mut tree = dom.then(Dom::default);
+    // Elements entered and not yet left (indices into `tree.nodes`).
+    let mut open: Vec<u32> = Vec::new();
     // (node, leaving): elements are visited twice so blocks can close lines.
     let mut stack: Vec<(NodeRef, bool)> = vec![(doc.root(), false)];
     while let Some((node, leaving)) = stack.pop() {
@@ -830,6 +1002,9 @@ fn visible_text_with_links(doc: &Document) -> (String, Vec<f32>) {
                 let text = node.text();
                 if link_depth > 0 {
                     line.link_chars += text.chars().filter(|c| !c.is_whitespace()).count();
+                }
+                if tree.is_some() && line.owner.is_none() && text.chars().any(|c| !c.is_whitespace()) {
+                    line.owner = open.last().copied();
                 }
                 line.text.push_str(&text);
             }
@@ -846,7 +1021,10 @@ fn visible_text_with_links(doc: &Document) -> (String, Vec<f32>) {
                     link_depth = link_depth.saturating_sub(1);
                 }
                 if block {
-                    line.flush(&mut out, &mut links);
+                    line.flush(&mut out, &mut links, tree.as_mut());
+                }
+                if tree.is_some() {
+                    open.pop();
                 }
                 continue;
             }
@@ -854,17 +1032,28 @@ fn visible_text_with_links(doc: &Document) -> (String, Vec<f32>) {
                 continue;
             }
             if name == "br" {
-                line.flush(&mut out, &mut links);
+                line.flush(&mut out, &mut links, tree.as_mut());
                 continue;
             }
             if name == "img" {
                 continue;
             }
             if block {
-                line.flush(&mut out, &mut links);
+                line.flush(&mut out, &mut links, tree.as_mut());
             }
             if name == "a" {
                 link_depth += 1;
+            }
+            if let Some(tree) = tree.as_mut() {
+                let index = tree.nodes.len() as u32;
+                tree.nodes.push(DomNode {
+                    parent: open.last().copied().unwrap_or(NO_PARENT),
+                    depth: open.len().min(u16::MAX as usize) as u16,
+                    tag: DOM_TAGS.iter().find(|t| **t == name).copied().unwrap_or(""),
+                    block,
+                    tokens: dom_tokens(&node),
+                });
+                open.push(index);
             }
             stack.push((node, true));
         } else if !(node.is_document() || node.is_fragment()) {
@@ -873,27 +1062,38 @@ fn visible_text_with_links(doc: &Document) -> (String, Vec<f32>) {
         let children: Vec<NodeRef> = node.children_it(true).collect();
         stack.extend(children.into_iter().map(|c| (c, false)));
     }
-    line.flush(&mut out, &mut links);
-    (out, links)
+    line.flush(&mut out, &mut links, tree.as_mut());
+    Visible {
+        text: out,
+        links,
+        dom: tree,
+    }
 }
 
-/// The visible line being built, and how many of its characters are link
-/// text.
+/// The visible line being built, how many of its characters are link
+/// text, and the element its first text was in.
 #[derive(Default)]
 struct Building {
     text: String,
     link_chars: usize,
+    owner: Option<u32>,
 }
 
 impl Building {
-    fn flush(&mut self, out: &mut String, links: &mut Vec<f32>) {
+    fn flush(&mut self, out: &mut String, links: &mut Vec<f32>, dom: Option<&mut Dom>) {
         let total = self.text.chars().filter(|c| !c.is_whitespace()).count();
         let before = out.len();
         flush(&mut self.text, out);
         if out.len() > before {
             links.push(self.link_chars.min(total) as f32 / total.max(1) as f32);
+            if let Some(dom) = dom {
+                // Text straight under the document (no element open) is
+                // given the first element, which is then its ancestor.
+                dom.line_node.push(self.owner.unwrap_or(0));
+            }
         }
         self.link_chars = 0;
+        self.owner = None;
     }
 }
 
@@ -1085,9 +1285,54 @@ mod tests {
     fn visible_lines_carry_their_link_share() {
         let html = "<body><p>Un <a href=x>lien</a> ici</p><ul><li><a href=y>Tout lien</a></li></ul>\
                     <p>Rien</p><p> </p><a href=z>fin</a></body>";
-        let (text, links) = visible_text_with_links(&Document::from(html));
-        assert_eq!(text, "Un lien ici\nTout lien\nRien\nfin");
-        assert_eq!(links, vec![4.0 / 9.0, 1.0, 0.0, 1.0]);
+        let v = visible_walk(&Document::from(html), false);
+        assert_eq!(v.text, "Un lien ici\nTout lien\nRien\nfin");
+        assert_eq!(v.links, vec![4.0 / 9.0, 1.0, 0.0, 1.0]);
+        assert!(v.dom.is_none());
+    }
+
+    #[test]
+    fn visible_lines_know_their_place_in_the_tree() {
+        let html = "<body><article class=\"post-content\" itemtype=\"https://schema.org/NewsArticle\">\
+                    <p>Un texte.</p><div id=\"commentList\" role=\"complementary\"><p>Un <b>avis</b>.</p>\
+                    <span>libre</span></div></article>fin</body>";
+        let v = visible_walk(&Document::from(html), true);
+        assert_eq!(v.text, "Un texte.\nUn avis.\nlibre\nfin");
+        let dom = v.dom.expect("asked for");
+        assert_eq!(dom.line_node.len(), 4);
+        let node = |line: usize| &dom.nodes[dom.line_node[line] as usize];
+        let up = |n: &DomNode| &dom.nodes[n.parent as usize];
+        // The first text of "Un avis." is in the <p>, not the <b>.
+        assert_eq!(node(1).tag, "p");
+        let div = up(node(1));
+        assert_eq!(div.tag, "");
+        assert!(div.block);
+        for token in ["c:comment", "c:list", "r:complementary"] {
+            let (prefix, t) = token.split_at(2);
+            assert!(div.tokens.contains(&fnv32(&[prefix, t])), "{token}");
+        }
+        let article = up(div);
+        assert_eq!(article.tag, "article");
+        assert!(article.tokens.contains(&fnv32(&["t:", "news"])));
+        assert!(article.tokens.contains(&fnv32(&["c:", "post"])));
+        // Inline <span> text belongs to the <span>, whose parent is the div.
+        assert_eq!(up(node(2)).tokens, div.tokens);
+        assert!(node(2).depth > article.depth);
+        // Text straight in <body>.
+        assert_eq!(up(node(3)).tag, "");
+        assert_eq!(node(3).depth + 1, article.depth);
+    }
+
+    #[test]
+    fn class_names_split_into_words() {
+        let mut seen = Vec::new();
+        name_tokens("td-post-content commentList sidebar_2 x  RELATED-Posts", |t| {
+            seen.push(t.to_owned())
+        });
+        assert_eq!(
+            seen,
+            ["td", "post", "content", "comment", "list", "sidebar", "related", "posts"]
+        );
     }
 
     #[test]
