@@ -73,7 +73,7 @@ struct PatternSet {
     extractors: Vec<String>,
     /// Word id -> the (pattern, anchor) pairs it satisfies and the
     /// patterns that can start on it: one lookup per token for both.
-    words: HashMap<u64, WordEntry, IdBuild>,
+    words: WordTable,
     /// The ids of `words` in 4096 bits (512 bytes) for a few hundred pattern
     /// words: most words of a sentence are in no pattern, and a bit test
     /// rules them out before the hash lookup.
@@ -108,7 +108,7 @@ impl PatternSet {
         let mut set = PatternSet {
             extractors: pats.iter().map(|p| format!("pattern:{}", p.def.name)).collect(),
             pats: Vec::new(),
-            words: HashMap::default(),
+            words: WordTable::default(),
             filter: IdFilter::default(),
             all_anchors: Vec::new(),
             no_anchors: 0,
@@ -118,6 +118,7 @@ impl PatternSet {
             start_digit: 0,
             office: 0,
         };
+        let mut words: HashMap<u64, WordEntry, IdBuild> = HashMap::default();
         for (p, pat) in pats.iter().enumerate() {
             let bit = 1u128 << p;
             assert!(
@@ -127,7 +128,7 @@ impl PatternSet {
             );
             for (a, alts) in pat.anchors.iter().enumerate() {
                 for &w in alts.ids() {
-                    let list = &mut set.words.entry(w).or_default().anchors;
+                    let list = &mut words.entry(w).or_default().anchors;
                     if !list.contains(&(p as u8, a as u8)) {
                         list.push((p as u8, a as u8));
                     }
@@ -138,7 +139,7 @@ impl PatternSet {
                 set.no_anchors |= bit;
             }
             for &w in &pat.start.ids {
-                set.words.entry(w).or_default().start |= bit;
+                words.entry(w).or_default().start |= bit;
             }
             let flag = |on: bool| if on { bit } else { 0 };
             set.start_any |= flag(pat.start.any);
@@ -165,9 +166,10 @@ impl PatternSet {
             set.office |= flag(pat.def.kind == "holds_office");
         }
         set.pats = pats;
-        for &w in set.words.keys() {
+        for &w in words.keys() {
             set.filter.add(w);
         }
+        set.words = WordTable::new(words);
         set
     }
 
@@ -187,11 +189,11 @@ impl PatternSet {
         word_starts.resize(ids.len(), 0);
         let mut out = self.no_anchors;
         for (i, w) in ids.iter().enumerate().rev() {
-            let Some(entry) = self.filter.may_hold(*w).then(|| self.words.get(w)).flatten() else {
+            let Some(entry) = self.filter.may_hold(*w).then(|| self.words.get(*w)).flatten() else {
                 continue;
             };
             word_starts[i] = entry.start;
-            for &(p, a) in &entry.anchors {
+            for &(p, a) in self.words.anchors(entry) {
                 let (seen, limit) = &mut limits[p as usize];
                 *seen |= 1 << a;
                 let all = self.all_anchors[p as usize];
@@ -225,13 +227,98 @@ impl PatternSet {
     }
 }
 
-/// What a word means to a language's patterns.
+/// What a word means to a language's patterns (while [`PatternSet::new`]
+/// collects them).
 #[derive(Default)]
 struct WordEntry {
     /// (pattern, anchor) pairs it satisfies.
     anchors: Vec<(u8, u8)>,
     /// Patterns that can start on it.
     start: u128,
+}
+
+/// [`PatternSet`]'s word entries in one open-addressed array, each slot
+/// holding what [`PatternSet::anchored`] reads (the start mask and where
+/// its anchor pairs lie in one shared list): a hit reads one slot and one
+/// stretch of `pairs`. The stage runs just after the entities stage, which
+/// evicts these tables: a `HashMap` of entries with an anchor vector each
+/// cost a control-byte line, a bucket line and the vector's line per hit.
+#[derive(Default)]
+struct WordTable {
+    /// A power of two, at most half full (a probe ends on an empty slot).
+    slots: Vec<WordSlot>,
+    pairs: Vec<(u8, u8)>,
+}
+
+#[derive(Clone, Copy, Default)]
+struct WordSlot {
+    /// Patterns that can start on the word.
+    start: u128,
+    id: u64,
+    /// Its (pattern, anchor) pairs: `pairs[first..first + len]`.
+    first: u16,
+    len: u16,
+    used: bool,
+}
+
+impl WordTable {
+    fn new(words: HashMap<u64, WordEntry, IdBuild>) -> WordTable {
+        let size = (2 * words.len()).next_power_of_two().max(16);
+        let mut table = WordTable {
+            slots: vec![WordSlot::default(); size],
+            pairs: Vec::new(),
+        };
+        // In id order, so that the layout does not depend on the map's.
+        let mut entries: Vec<(u64, WordEntry)> = words.into_iter().collect();
+        entries.sort_unstable_by_key(|(id, _)| *id);
+        for (id, entry) in entries {
+            let first = u16::try_from(table.pairs.len()).expect("under 65536 anchor pairs");
+            let len = u16::try_from(entry.anchors.len()).expect("under 65536 anchor pairs per word");
+            table.pairs.extend(entry.anchors);
+            let mut i = Self::home(id, size);
+            while table.slots[i].used {
+                i = (i + 1) & (size - 1);
+            }
+            table.slots[i] = WordSlot {
+                start: entry.start,
+                id,
+                first,
+                len,
+                used: true,
+            };
+        }
+        table
+    }
+
+    /// A slot's first probe: bits of the id below the top ones, which
+    /// [`IdFilter`] reads (a filter false positive shares its top bits
+    /// with a word of the table).
+    #[inline]
+    fn home(id: u64, size: usize) -> usize {
+        (id >> 24) as usize & (size - 1)
+    }
+
+    #[inline]
+    fn get(&self, id: u64) -> Option<&WordSlot> {
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut i = Self::home(id, self.slots.len());
+        loop {
+            let s = &self.slots[i];
+            if !s.used {
+                return None;
+            }
+            if s.id == id {
+                return Some(s);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The (pattern, anchor) pairs of a slot.
+    #[inline]
+    fn anchors(&self, slot: &WordSlot) -> &[(u8, u8)] {
+        &self.pairs[usize::from(slot.first)..][..usize::from(slot.len)]
+    }
 }
 
 fn compiled(lang: &str) -> &'static PatternSet {
@@ -1276,6 +1363,34 @@ mod tests {
         let views = sentence_views(a, &doc, &ea);
         assert_eq!(views.len(), 2);
         assert_eq!(views[0].args.len(), 3);
+    }
+
+    /// [`WordTable`] finds every word it was built from, with its start
+    /// mask and anchor pairs, and no other id (probing past collisions).
+    #[test]
+    fn word_table_finds_every_word_and_no_other() {
+        let mut words: HashMap<u64, WordEntry, IdBuild> = HashMap::default();
+        for k in 0..300u32 {
+            words.insert(
+                view::word_id(&format!("w{k}")),
+                WordEntry {
+                    anchors: (0..(k % 4) as u8).map(|a| (k as u8, a)).collect(),
+                    start: u128::from(k % 3 == 0) << (k % 128),
+                },
+            );
+        }
+        let expected: Vec<(u64, Vec<(u8, u8)>, u128)> = words
+            .iter()
+            .map(|(&id, e)| (id, e.anchors.clone(), e.start))
+            .collect();
+        let table = WordTable::new(words);
+        assert!(table.slots.len() >= 2 * expected.len());
+        for (id, anchors, start) in &expected {
+            let slot = table.get(*id).expect("a word of the table");
+            assert_eq!((slot.start, table.anchors(slot)), (*start, anchors.as_slice()));
+        }
+        assert!((0..2000).all(|k| table.get(view::word_id(&format!("x{k}"))).is_none()));
+        assert!(WordTable::default().get(1).is_none());
     }
 
     #[test]

@@ -231,13 +231,34 @@ pub enum Slot {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TypeSpec {
     /// Accepted types (empty: any).
-    pub kinds: Vec<EntityType>,
+    pub kinds: KindSet,
     /// Accepted subtypes (empty: any).
     pub subtypes: Vec<String>,
     /// Only demonym mentions (`kazakh`); otherwise demonyms are refused
     /// unless `demonym_ok`.
     pub demonym_only: bool,
     pub demonym_ok: bool,
+}
+
+/// A set of entity types, one bit each: held in the [`TypeSpec`] itself,
+/// where the matcher tests it (a vector put every slot test of the matcher
+/// behind a pointer).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KindSet(u8);
+
+impl KindSet {
+    pub fn add(&mut self, kind: EntityType) {
+        self.0 |= 1 << kind as u8;
+    }
+
+    #[inline]
+    pub fn contains(self, kind: EntityType) -> bool {
+        self.0 & (1 << kind as u8) != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
 }
 
 /// Lexicons and token classes.
@@ -487,7 +508,7 @@ fn parse_atom(t: &str, src: &str) -> Elem {
 
 fn parse_types(spec: &str, src: &str) -> TypeSpec {
     let mut ts = TypeSpec {
-        kinds: Vec::new(),
+        kinds: KindSet::default(),
         subtypes: Vec::new(),
         demonym_only: false,
         demonym_ok: false,
@@ -498,10 +519,10 @@ fn parse_types(spec: &str, src: &str) -> TypeSpec {
     };
     for k in kinds.split('|') {
         match k {
-            "PER" => ts.kinds.push(EntityType::PER),
-            "ORG" => ts.kinds.push(EntityType::ORG),
-            "LOC" => ts.kinds.push(EntityType::LOC),
-            "MISC" => ts.kinds.push(EntityType::MISC),
+            "PER" => ts.kinds.add(EntityType::PER),
+            "ORG" => ts.kinds.add(EntityType::ORG),
+            "LOC" => ts.kinds.add(EntityType::LOC),
+            "MISC" => ts.kinds.add(EntityType::MISC),
             "DEM" => {
                 ts.demonym_ok = true;
                 if kinds == "DEM" {
@@ -875,7 +896,7 @@ pub fn may_accept(types: &TypeSpec, kind: EntityType, demonym: bool) -> bool {
     } else if types.demonym_only {
         return false;
     }
-    types.kinds.is_empty() || demonym || types.kinds.contains(&kind)
+    types.kinds.is_empty() || demonym || types.kinds.contains(kind)
 }
 
 fn accepts(types: &TypeSpec, arg: &super::view::Arg) -> bool {
@@ -886,7 +907,7 @@ fn accepts(types: &TypeSpec, arg: &super::view::Arg) -> bool {
     } else if types.demonym_only {
         return false;
     }
-    if !types.kinds.is_empty() && !arg.demonym && !types.kinds.contains(&arg.kind) {
+    if !types.kinds.is_empty() && !arg.demonym && !types.kinds.contains(arg.kind) {
         return false;
     }
     if !types.subtypes.is_empty() && !arg.subtype.is_some_and(|s| types.subtypes.iter().any(|t| t == s)) {

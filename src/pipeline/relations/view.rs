@@ -75,16 +75,13 @@ impl<'a> SentenceView<'a> {
 
     /// Fills `norm` and `ids` (empty) from `words`.
     pub(crate) fn normalise_words(&mut self) {
-        // One scratch buffer for the words that need normalising; the
-        // result is copied inline into their `Norm` (no allocation per word).
+        // One scratch buffer for the rare words that take the general path;
+        // the others are normalised straight into their slot of `norm`.
         let mut scratch = String::new();
-        self.norm.reserve(self.words.len());
-        self.ids.reserve(self.words.len());
-        for &w in &self.words {
-            let (n, id) = Norm::with_id(w, &mut scratch);
-            self.ids.push(id);
-            self.norm.push(n);
-        }
+        let norm = &mut self.norm;
+        norm.reserve(self.words.len());
+        self.ids
+            .extend(self.words.iter().map(|&w| push_norm(norm, w, &mut scratch)));
     }
 
     /// An empty view (no words, no mentions).
@@ -226,6 +223,11 @@ impl<const W: usize> FromIterator<u64> for IdFilter<W> {
 /// longer lists, which the matcher and the modality test query per token.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WordIds {
+    /// The first [`WordIds::HEAD`] ids (zero past the list's end), inline:
+    /// most lists of a pattern are one to three words, and reading them
+    /// from the heap was a cache miss per test in the matcher, which runs
+    /// just after the entities stage has evicted the pattern data.
+    head: [u64; WordIds::HEAD],
     ids: Vec<u64>,
     /// The same ids as a set, for lists longer than [`WordIds::SCAN`],
     /// behind a 256-bit filter (most tokens tested are on no list).
@@ -235,12 +237,18 @@ pub struct WordIds {
 impl WordIds {
     /// Up to this many ids, a linear scan beats hashing.
     const SCAN: usize = 8;
+    /// Ids held inline.
+    const HEAD: usize = 4;
 
     pub fn new<S: AsRef<str>>(words: &[S]) -> WordIds {
         let ids: Vec<u64> = words.iter().map(|w| word_id(w.as_ref())).collect();
         let set =
             (ids.len() > Self::SCAN).then(|| (ids.iter().copied().collect(), ids.iter().copied().collect()));
-        WordIds { ids, set }
+        let mut head = [0; Self::HEAD];
+        for (h, &id) in head.iter_mut().zip(&ids) {
+            *h = id;
+        }
+        WordIds { head, ids, set }
     }
 
     /// The ids, in the order of the words given.
@@ -252,7 +260,10 @@ impl WordIds {
     pub fn contains(&self, id: u64) -> bool {
         match &self.set {
             Some((filter, set)) => filter.may_hold(id) && set.contains(&id),
-            None => self.ids.contains(&id),
+            None => match self.head.get(..self.ids.len()) {
+                Some(head) => head.contains(&id),
+                None => self.ids.contains(&id),
+            },
         }
     }
 }
@@ -376,84 +387,108 @@ pub enum Norm<'a> {
     Heap(Box<str>),
 }
 
-impl<'a> Norm<'a> {
-    /// The normalised form of `word` (normalising through `scratch`, a
-    /// buffer reused across words, when needed) and its [`word_id`], in one pass over
-    /// the word's bytes in the common cases: a word already normal is
-    /// hashed as it is checked, and a word whose characters are ASCII,
-    /// Latin-1 (French accents) or general punctuation (’ –) is lower-cased,
-    /// folded and hashed straight into the inline buffer through
-    /// [`fold_table`]. Anything else (other scripts, words longer than the
-    /// inline buffer) takes the [`normalize_into`] path. Building views was
-    /// the largest part of the stage on French text, most of it the
-    /// character-by-character normalisation and the second pass to hash.
-    pub fn with_id(word: &'a str, scratch: &mut String) -> (Norm<'a>, u64) {
-        let bytes = word.as_bytes();
-        let mut h = FNV_OFFSET;
-        let mut i = 0;
-        while i < bytes.len() {
-            let b = bytes[i];
-            if b >= 0x80 || b.is_ascii_uppercase() || b == b'`' {
-                break;
-            }
-            h = fnv_step(h, b);
-            i += 1;
+/// Appends the normalised form of `word` ([`normalize`]) to `norm` and
+/// returns its [`word_id`], in one pass over the word's bytes in the common
+/// cases: a word already normal is hashed as it is checked and borrowed,
+/// and a word whose characters are ASCII, Latin-1 (French accents) or
+/// general punctuation (’ –) is lower-cased, folded and hashed straight
+/// into the inline buffer of its slot in `norm` through [`fold_table`].
+/// Anything else (other scripts, words longer than the inline buffer) takes
+/// the [`normalize_into`] path through `scratch`, a buffer reused across
+/// words.
+///
+/// Writing in place matters: building the form in a local buffer byte by
+/// byte and then moving the 24-byte value into the vector read those bytes
+/// back as one wide load before the byte stores had retired (a stalled
+/// store-to-load forward), which `perf annotate` showed as the largest
+/// single cost of building views on French text.
+#[inline]
+pub fn push_norm<'a>(norm: &mut Vec<Norm<'a>>, word: &'a str, scratch: &mut String) -> u64 {
+    let bytes = word.as_bytes();
+    let mut h = FNV_OFFSET;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b >= 0x80 || b.is_ascii_uppercase() || b == b'`' {
+            break;
         }
-        if i == bytes.len() {
-            return (Norm::Borrowed(word), h);
-        }
-        Self::fold_inline(bytes, i, h).unwrap_or_else(|| {
-            scratch.clear();
-            normalize_into(word, scratch);
-            (Norm::from_str(scratch), word_id(scratch))
-        })
+        h = fnv_step(h, b);
+        i += 1;
     }
+    if i == bytes.len() {
+        norm.push(Norm::Borrowed(word));
+        return h;
+    }
+    if i <= INLINE {
+        norm.push(Norm::Inline {
+            len: 0,
+            buf: [0; INLINE],
+        });
+        if let Some(Norm::Inline { len, buf }) = norm.last_mut() {
+            if let Some((n, h)) = fold_into(bytes, i, h, buf) {
+                *len = n;
+                return h;
+            }
+        }
+        norm.pop();
+    }
+    scratch.clear();
+    normalize_into(word, scratch);
+    norm.push(Norm::from_str(scratch));
+    word_id(scratch)
+}
 
-    /// The fast path of [`Norm::with_id`] from byte `i` on (`bytes[..i]`
-    /// is normal and hashed into `h`); `None` when the word needs the
-    /// general path.
-    #[inline]
-    fn fold_inline(bytes: &[u8], mut i: usize, mut h: u64) -> Option<(Norm<'static>, u64)> {
-        if i > INLINE {
+/// The fast path of [`push_norm`] from byte `i` on (`bytes[..i]` is normal
+/// and hashed into `h`): the normalised form written into `buf`, its length
+/// and id; `None` when the word needs the general path.
+#[inline]
+fn fold_into(bytes: &[u8], mut i: usize, mut h: u64, buf: &mut [u8; INLINE]) -> Option<(u8, u64)> {
+    buf[..i].copy_from_slice(&bytes[..i]);
+    let mut len = i;
+    // Read only for a non-ASCII character (its first use builds it).
+    let mut table: Option<&FoldTable> = None;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            if len == INLINE {
+                return None;
+            }
+            let o = if b == b'`' { b'\'' } else { b.to_ascii_lowercase() };
+            buf[len] = o;
+            len += 1;
+            h = fnv_step(h, o);
+            i += 1;
+            continue;
+        }
+        let table = *table.get_or_insert_with(fold_table);
+        let folded = if (b == 0xC2 || b == 0xC3) && i + 1 < bytes.len() {
+            // U+0080..U+00FF: two bytes (valid UTF-8: the second is a
+            // continuation byte).
+            let cp = (usize::from(b & 0x1F) << 6) | usize::from(bytes[i + 1] & 0x3F);
+            i += 2;
+            &table.latin1[cp - 0x80]
+        } else if b == 0xE2 && i + 2 < bytes.len() && (bytes[i + 1] & 0xFE) == 0x80 {
+            // U+2000..U+207F: three bytes.
+            let cp = (usize::from(bytes[i + 1] & 0x3F) << 6) | usize::from(bytes[i + 2] & 0x3F);
+            i += 3;
+            table.punct.get(cp)?
+        } else {
+            return None;
+        };
+        let out = folded.as_slice();
+        if len + out.len() > INLINE {
             return None;
         }
-        let mut buf = [0u8; INLINE];
-        buf[..i].copy_from_slice(&bytes[..i]);
-        let mut len = i;
-        let table = fold_table();
-        while i < bytes.len() {
-            let b = bytes[i];
-            let one;
-            let out: &[u8] = if b < 0x80 {
-                one = [if b == b'`' { b'\'' } else { b.to_ascii_lowercase() }];
-                i += 1;
-                &one
-            } else if (b == 0xC2 || b == 0xC3) && i + 1 < bytes.len() {
-                // U+0080..U+00FF: two bytes (valid UTF-8: the second is a
-                // continuation byte).
-                let cp = (usize::from(b & 0x1F) << 6) | usize::from(bytes[i + 1] & 0x3F);
-                i += 2;
-                table.latin1[cp - 0x80].as_slice()
-            } else if b == 0xE2 && i + 2 < bytes.len() && (bytes[i + 1] & 0xFE) == 0x80 {
-                // U+2000..U+207F: three bytes.
-                let cp = (usize::from(bytes[i + 1] & 0x3F) << 6) | usize::from(bytes[i + 2] & 0x3F);
-                i += 3;
-                table.punct.get(cp)?.as_slice()
-            } else {
-                return None;
-            };
-            if len + out.len() > INLINE {
-                return None;
-            }
-            for &o in out {
-                buf[len] = o;
-                len += 1;
-                h = fnv_step(h, o);
-            }
+        for &o in out {
+            buf[len] = o;
+            len += 1;
+            h = fnv_step(h, o);
         }
-        Some((Norm::Inline { len: len as u8, buf }, h))
     }
+    Some((len as u8, h))
+}
 
+impl Norm<'_> {
     fn from_str(s: &str) -> Norm<'static> {
         if s.len() <= INLINE {
             let mut buf = [0u8; INLINE];
@@ -542,7 +577,7 @@ impl Folded {
 /// The normalised form of every character of U+0080..U+00FF (`latin1`,
 /// index `c - 0x80`) and U+2000..U+206F (`punct`, index `c - 0x2000`),
 /// computed once by [`normalize_into`] itself, so that the fast path of
-/// [`Norm::with_id`] cannot disagree with it (normalisation is character
+/// [`push_norm`] cannot disagree with it (normalisation is character
 /// by character).
 struct FoldTable {
     latin1: [Folded; 128],
@@ -644,11 +679,15 @@ mod tests {
         assert_eq!(normalize("e\u{301}te\u{301}"), "ete");
     }
 
-    /// [`Norm::with_id`] gives the string [`normalize`] gives and its
+    /// [`push_norm`] gives the string [`normalize`] gives and its
     /// [`word_id`], stored borrowed when the word is already normal, inline
     /// when it fits, on the heap otherwise.
     fn assert_norm_matches(w: &str, scratch: &mut String) {
-        let (n, id) = Norm::with_id(w, scratch);
+        // After another word: the slot written in place is the last one.
+        let mut norms = vec![Norm::Borrowed("x")];
+        let id = push_norm(&mut norms, w, scratch);
+        assert_eq!(norms.len(), 2, "{w:?}");
+        let n = norms.pop().unwrap();
         let reference = normalize(w);
         assert_eq!(&*n, reference, "{w:?}");
         assert_eq!(id, word_id(&reference), "{w:?}");
@@ -735,6 +774,15 @@ mod tests {
         let ids = WordIds::new(&DENIED_LIKE);
         assert!(DENIED_LIKE.iter().all(|w| ids.contains(word_id(w))));
         assert!(!ids.contains(word_id("absent")));
+        // Every size (inline, scanned, hashed) holds its words and no other.
+        for n in 0..=DENIED_LIKE.len() {
+            let ids = WordIds::new(&DENIED_LIKE[..n]);
+            for (k, w) in DENIED_LIKE.iter().enumerate() {
+                assert_eq!(ids.contains(word_id(w)), k < n, "{n} words, {w}");
+            }
+            assert!(!ids.contains(0) && !ids.contains(word_id("absent")));
+            assert_eq!(ids.ids().len(), n);
+        }
     }
 
     const DENIED_LIKE: [&str; 12] = [
@@ -742,7 +790,7 @@ mod tests {
         "denies", "dementi",
     ];
 
-    /// [`Norm::with_id`]'s fast paths give what [`normalize`] and
+    /// [`push_norm`]'s fast paths give what [`normalize`] and
     /// [`word_id`] give, for every character alone, inside words of every
     /// shape, and at the inline buffer's limit; stored the same way too.
     #[test]
