@@ -29,7 +29,8 @@
 
 use crate::commands::eval_clean::{is_heldout, load_pages, Page};
 use crate::pipeline::clean::model::{
-    self, dense_features, logit, page_features, stack_features, LineModel, Tree, DENSE, NO_SPLIT,
+    self, argmax, dense_features, logit, normalise, page_features, page_type_features, stack_features,
+    type_index, LineModel, Tree, DENSE, NO_SPLIT, PAGE_TYPES,
 };
 use crate::pipeline::clean::{self, eval, text};
 use anyhow::Context;
@@ -103,6 +104,51 @@ pub struct Args {
     /// Worker threads for feature extraction and scoring (default: one per core).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
+    /// Which training pages form each cross-fitting fold: 0 (the default)
+    /// takes page k into fold k mod K; any other value shuffles the pages
+    /// with that seed first. Rerunning with a few seeds puts an error bar
+    /// on the cross-fitted train-pages F1.
+    #[arg(long, default_value_t = 0)]
+    pub fold_seed: u64,
+    /// Which probabilities of the training pages choose the decoding
+    /// threshold and switch cost: `in-sample` (the stacked pass scored on
+    /// the pages it was fitted on, as sessions 3-5 did) or `cross-fitted`
+    /// (each page scored by a stacked pass fitted without its fold, as an
+    /// unseen page is).
+    #[arg(long, value_enum, default_value_t = ChooseOn::InSample)]
+    pub choose_on: ChooseOn,
+    /// Train a page-type classifier on WCXB's own labels
+    /// (`_internal.page_type.primary`), cross-fitted, and cross its
+    /// predicted distribution with the stacked pass's main features.
+    #[arg(long)]
+    pub page_types: bool,
+    /// With `--page-types`: a decoding threshold per predicted page type,
+    /// chosen on the training pages' cross-fitted probabilities.
+    #[arg(long)]
+    pub type_thresholds: bool,
+    /// Do not score the held-out fifth (for reruns of one variant with
+    /// other fold seeds: the held-out fifth is scored once per variant).
+    #[arg(long)]
+    pub skip_heldout: bool,
+    /// Ship the mean of the K fold fits' weights for the line pass and the
+    /// stacked pass instead of one fit on all training pages: the stacked
+    /// pass and the decoding are learnt on fold models' probabilities, so
+    /// at run time their inputs come from the same kind of model.
+    #[arg(long)]
+    pub average_folds: bool,
+    /// Train nothing: score this model file on the held-out fifth (word
+    /// P/R/F1 of `clean_text`, as `eval clean --text --split heldout` gives
+    /// for an embedded model) and exit. For scoring a finished variant once
+    /// without rebuilding the binary.
+    #[arg(long, value_name = "MODEL")]
+    pub score: Option<PathBuf>,
+}
+
+/// Which probabilities choose the decoding (see `--choose-on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ChooseOn {
+    InSample,
+    CrossFitted,
 }
 
 /// How much each training line counts in the loss.
@@ -116,6 +162,7 @@ pub enum Weighting {
 
 /// One page's lines, ready for training and scoring.
 struct Prepared {
+    id: String,
     heldout: bool,
     visible: String,
     truth: String,
@@ -136,6 +183,8 @@ struct Prepared {
     /// The lines labelled main text that the rules leave alone: the best a
     /// line model could keep (its score is the ceiling printed by `train`).
     oracle: String,
+    /// Features of the page-type classifier.
+    type_names: Vec<String>,
 }
 
 /// Lower-cased words of `s` joined by single spaces, padded with spaces.
@@ -220,12 +269,15 @@ fn prepare(page: &Page, weighting: Weighting) -> Prepared {
             }
         })
         .collect();
+    // The same judged lines `LineModel::scores` sees at run time.
+    let type_names = page_type_features(&lines);
     let truth_words = eval::words(&page.truth);
     let mut truth_bag = HashMap::new();
     for w in &truth_words {
         *truth_bag.entry(w.clone()).or_default() += 1;
     }
     Prepared {
+        id: page.id.clone(),
         heldout: is_heldout(&page.id),
         visible,
         truth: page.truth.clone(),
@@ -239,7 +291,38 @@ fn prepare(page: &Page, weighting: Weighting) -> Prepared {
         labels,
         weights,
         oracle,
+        type_names,
     }
+}
+
+/// WCXB's page type of each page (`_internal.page_type.primary` in
+/// `DIR/ground-truth/ID.json`), as an index into `PAGE_TYPES`; `None` when
+/// the file has none or an unknown one.
+fn read_page_type(dir: &std::path::Path, id: &str) -> Option<usize> {
+    let text = std::fs::read_to_string(dir.join("ground-truth").join(format!("{id}.json"))).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    type_index(v.pointer("/_internal/page_type/primary")?.as_str()?)
+}
+
+/// The fold of each of `n` training pages: page k in fold k mod `folds`
+/// for seed 0, else the same after a seeded shuffle.
+fn assign_folds(n: usize, folds: usize, seed: u64) -> Vec<usize> {
+    if seed == 0 {
+        return (0..n).map(|k| k % folds).collect();
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    for i in (1..n).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        order.swap(i, (x % (i as u64 + 1)) as usize);
+    }
+    let mut fold_of = vec![0; n];
+    for (rank, &k) in order.iter().enumerate() {
+        fold_of[k] = rank % folds;
+    }
+    fold_of
 }
 
 /// `f` over `items` on `jobs` threads, results in input order (also
@@ -477,35 +560,22 @@ fn fit_boost(
     trees
 }
 
-/// Trains the boosted pass: the stacked pass is cross-fitted too (its
-/// probabilities on each training page come from a fit without that
-/// page's fold, as on an unseen page), the dense features are built from
-/// the cross-fitted probabilities of both passes, then the trees are
-/// fitted once per fold (to score the pages left out, for choosing the
-/// decoding honestly) and once on all training pages (the shipped trees).
-/// Returns the shipped trees and the cross-fitted boosted probabilities
-/// and stacked-pass probabilities.
+/// Trains the boosted pass on the cross-fitted probabilities of both
+/// earlier passes (`oof`, `p2_oof`: each training page scored by passes
+/// fitted without its fold, as on an unseen page): the dense features are
+/// built from them, then the trees are fitted once per fold (to score the
+/// pages left out, for choosing the decoding honestly) and once on all
+/// training pages (the shipped trees). Returns the shipped trees and the
+/// cross-fitted boosted probabilities.
 fn train_boost(
     trainset: &[&Prepared],
     oof: &[Vec<f32>],
-    stack_feats: &[Vec<Vec<u32>>],
-    n_stack: usize,
-    args: &Args,
+    p2_oof: &[Vec<f32>],
+    fold_of: &[usize],
+    folds: usize,
     params: BoostParams,
     jobs: usize,
 ) -> Boosted {
-    let folds = args.folds.max(2);
-    let mut p2_oof: Vec<Vec<f32>> = vec![Vec::new(); trainset.len()];
-    for fold in 0..folds {
-        let (inside, outside): (Vec<usize>, Vec<usize>) =
-            (0..trainset.len()).partition(|k| k % folds != fold);
-        let pages: Vec<&Prepared> = inside.iter().map(|&k| trainset[k]).collect();
-        let feats: Vec<Vec<Vec<u32>>> = inside.iter().map(|&k| stack_feats[k].clone()).collect();
-        let (w, b) = fit(&examples(&pages, &feats), n_stack, args.epochs, args.l2, RATE);
-        for k in outside {
-            p2_oof[k] = stack_feats[k].iter().map(|ids| predict(&w, b, ids)).collect();
-        }
-    }
     let index: Vec<usize> = (0..trainset.len()).collect();
     let dense: Vec<Vec<f32>> = parallel(&index, jobs, |&k| {
         let p = trainset[k];
@@ -532,12 +602,12 @@ fn train_boost(
     // Fold `folds` is "all pages": the shipped trees.
     let runs: Vec<usize> = (0..=folds).collect();
     let fitted: Vec<Vec<Tree>> = parallel(&runs, jobs.min(runs.len()), |&fold| {
-        let (x, bins, base, labels, weights) = rows(&|k| fold == folds || k % folds != fold);
+        let (x, bins, base, labels, weights) = rows(&|k| fold == folds || fold_of[k] != fold);
         fit_boost(&x, &bins, &edges, &base, &labels, &weights, params)
     });
     let mut p3 = vec![Vec::new(); trainset.len()];
     for (k, probs) in p3.iter_mut().enumerate() {
-        let trees = &fitted[k % folds];
+        let trees = &fitted[fold_of[k]];
         *probs = dense[k]
             .chunks_exact(DENSE)
             .zip(&p2_oof[k])
@@ -548,11 +618,7 @@ fn train_boost(
             .collect();
     }
     let trees = fitted.into_iter().nth(folds).expect("the all-pages fit");
-    Boosted {
-        trees,
-        p3,
-        p2: p2_oof,
-    }
+    Boosted { trees, p3 }
 }
 
 /// What [`train_boost`] returns.
@@ -561,8 +627,14 @@ struct Boosted {
     trees: Vec<Tree>,
     /// Cross-fitted boosted-pass probabilities of each training page.
     p3: Vec<Vec<f32>>,
-    /// Cross-fitted stacked-pass probabilities of each training page.
-    p2: Vec<Vec<f32>>,
+}
+
+/// `acc += scale × (w, b)`: for the mean of the fold fits.
+fn add_scaled(acc: &mut (Vec<f32>, f32), w: &[f32], b: f32, scale: f32) {
+    for (a, v) in acc.0.iter_mut().zip(w) {
+        *a += scale * v;
+    }
+    acc.1 += scale * b;
 }
 
 fn predict(w: &[f32], bias: f32, ids: &[u32]) -> f32 {
@@ -682,6 +754,135 @@ fn grid_point(pages: &[(&Prepared, &Vec<f32>)], threshold: f32, switch_cost: f32
 }
 
 const THRESHOLDS: [f32; 3] = [0.3, 0.35, 0.4];
+/// Candidate thresholds per predicted page type.
+const TYPE_THRESHOLDS: [f32; 7] = [0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5];
+
+/// `p` shifted in log-odds so that decoding at `global` decides as
+/// decoding at `own` would (as `LineModel::scores` does for a page type
+/// with its own threshold).
+fn shifted(p: &[f32], global: f32, own: f32) -> Vec<f32> {
+    let shift = logit(global) - logit(own);
+    p.iter()
+        .map(|&q| 1.0 / (1.0 + (-(logit(q) + shift)).exp()))
+        .collect()
+}
+
+fn argmax_f64(v: &[f64]) -> usize {
+    let mut best = 0;
+    for (k, x) in v.iter().enumerate() {
+        if *x > v[best] {
+            best = k;
+        }
+    }
+    best
+}
+
+/// The page-type classifier: its shipped weights, and the cross-fitted
+/// distributions of the training pages.
+struct PageTypes {
+    /// Per type of `PAGE_TYPES`: weights by feature name and bias.
+    shipped: Vec<(HashMap<String, f32>, f32)>,
+    /// Cross-fitted distribution of each training page.
+    oof: Vec<[f32; PAGE_TYPES.len()]>,
+    /// WCXB's type of each training page.
+    truth: Vec<Option<usize>>,
+    /// Cross-fitted accuracy of the predicted (most likely) type.
+    accuracy: f64,
+    n_features: usize,
+}
+
+/// Passes of the page-type classifier over the training pages (1,190
+/// examples: more passes than the line model's 300,000 lines need).
+const TYPE_EPOCHS: usize = 40;
+
+/// Trains the page-type classifier: one-vs-rest logistic regressions over
+/// [`page_type_features`] (features on fewer than `--min-pages` training
+/// pages dropped), once on all training pages and once per fold.
+fn train_page_types(
+    trainset: &[&Prepared],
+    truth: &[Option<usize>],
+    fold_of: &[usize],
+    folds: usize,
+    args: &Args,
+    jobs: usize,
+) -> PageTypes {
+    let mut lexicon = Interner::default();
+    let raw: Vec<Vec<u32>> = trainset
+        .iter()
+        .map(|p| {
+            let mut ids: Vec<u32> = p.type_names.iter().map(|n| lexicon.intern(n.clone())).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        })
+        .collect();
+    let mut pages_with = vec![0usize; lexicon.names.len()];
+    for ids in &raw {
+        for &id in ids {
+            pages_with[id as usize] += 1;
+        }
+    }
+    let ids: Vec<Vec<u32>> = raw
+        .into_iter()
+        .map(|v| {
+            v.into_iter()
+                .filter(|&i| pages_with[i as usize] >= args.min_pages)
+                .collect()
+        })
+        .collect();
+    let n = lexicon.names.len();
+    let labelled: Vec<usize> = (0..trainset.len()).filter(|&k| truth[k].is_some()).collect();
+    // Fits for type `ty` on the labelled pages `pick` selects.
+    let fit_type = |ty: usize, pick: &dyn Fn(usize) -> bool| {
+        let ex: Vec<Example> = labelled
+            .iter()
+            .filter(|&&k| pick(k))
+            .map(|&k| (ids[k].as_slice(), truth[k] == Some(ty), 1.0))
+            .collect();
+        fit(&ex, n, TYPE_EPOCHS, args.l2 * 100.0, RATE)
+    };
+    // Fold `folds` is "all pages": the shipped classifier.
+    let runs: Vec<(usize, usize)> = (0..=folds)
+        .flat_map(|f| (0..PAGE_TYPES.len()).map(move |t| (f, t)))
+        .collect();
+    let fitted = parallel(&runs, jobs, |&(fold, ty)| {
+        fit_type(ty, &|k| fold == folds || fold_of[k] != fold)
+    });
+    let mut oof = vec![[0f32; PAGE_TYPES.len()]; trainset.len()];
+    for (&(fold, ty), (w, b)) in runs.iter().zip(&fitted) {
+        if fold == folds {
+            continue;
+        }
+        for k in (0..trainset.len()).filter(|&k| fold_of[k] == fold) {
+            oof[k][ty] = predict(w, *b, &ids[k]);
+        }
+    }
+    for q in &mut oof {
+        normalise(q);
+    }
+    let right = labelled
+        .iter()
+        .filter(|&&k| truth[k] == Some(argmax(&oof[k])))
+        .count();
+    let shipped = runs
+        .iter()
+        .zip(fitted)
+        .filter(|((fold, _), _)| *fold == folds)
+        .map(|(_, (w, b))| {
+            (
+                named(&lexicon.names, &w, args.min_weight),
+                (b * 1000.0).round() / 1000.0,
+            )
+        })
+        .collect();
+    PageTypes {
+        shipped,
+        oof,
+        truth: truth.to_vec(),
+        accuracy: right as f64 / labelled.len().max(1) as f64,
+        n_features: pages_with.iter().filter(|&&c| c >= args.min_pages).count(),
+    }
+}
 const SWITCH_COSTS: [f32; 3] = [0.0, 2.0, 5.0];
 
 /// The best (threshold, switch cost) on `pages` and its F1.
@@ -713,14 +914,63 @@ fn mean_f1(pages: &[&Prepared], model: Option<&LineModel>, jobs: usize) -> eval:
     mean.mean()
 }
 
+/// `--score MODEL`: the model file, already made the shipped one, scored
+/// as `eval clean` would score a binary embedding it: on a WCXB-layout
+/// directory the held-out fifth, scraped-text path and HTML path; on
+/// another layout (Readability's pages) every page, HTML path.
+fn score_model(
+    path: &std::path::Path,
+    dir: &std::path::Path,
+    pages: Vec<Page>,
+    jobs: usize,
+) -> anyhow::Result<()> {
+    let wcxb = dir.join("ground-truth").is_dir();
+    let pages: Vec<Page> = pages.into_iter().filter(|p| !wcxb || is_heldout(&p.id)).collect();
+    let paths: &[bool] = if wcxb { &[true, false] } else { &[false] };
+    for &text_path in paths {
+        let scores = parallel(&pages, jobs, |p| {
+            crate::commands::eval_clean::score_page(p, text_path)
+        });
+        let mut mean = eval::MeanPrf::default();
+        let mut survived = 0;
+        for s in &scores {
+            mean.add(s.score);
+            survived += usize::from(s.comment_form_survived);
+        }
+        let s = mean.mean();
+        println!(
+            "{} on {} ({} pages{}), {} path: precision {:.4}  recall {:.4}  F1 {:.4}; pages where comment-form text survived: {survived}",
+            path.display(),
+            dir.display(),
+            pages.len(),
+            if wcxb { ", held-out fifth" } else { "" },
+            if text_path { "scraped-text" } else { "HTML" },
+            s.precision,
+            s.recall,
+            s.f1
+        );
+    }
+    Ok(())
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
     let jobs = super::jobs(args.jobs);
+    if let Some(path) = &args.score {
+        // Before anything touches the shipped model.
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let model = LineModel::from_gz(&bytes)
+            .with_context(|| format!("{} is not a line model (see `train clean --out`)", path.display()))?;
+        LineModel::replace_shipped(model)?;
+    }
     anyhow::ensure!(
         args.folds == 0 || args.folds >= 2,
         "--folds must be 0 (no stacked pass) or at least 2"
     );
     let pages = load_pages(&args.dir, None)?;
+    if let Some(path) = &args.score {
+        return score_model(path, &args.dir, pages, jobs);
+    }
     let weighting = args.weighting;
     let mut prepared = parallel(&pages, jobs, |p| prepare(p, weighting));
     drop(pages);
@@ -777,34 +1027,62 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         pages_with.iter().filter(|&&c| c >= args.min_pages).count()
     );
     // (1) the line pass on all training pages, and cross-fitted.
-    let (w1, b1) = fit(&examples(&trainset, &line_feats), n1, args.epochs, args.l2, RATE);
     let folds = args.folds.max(2);
+    let fold_of = assign_folds(trainset.len(), folds, args.fold_seed);
     let mut oof: Vec<Vec<f32>> = vec![Vec::new(); trainset.len()];
+    let mut mean1 = (vec![0f32; n1], 0f32);
     for fold in 0..folds {
         let (inside, outside): (Vec<usize>, Vec<usize>) =
-            (0..trainset.len()).partition(|k| k % folds != fold);
+            (0..trainset.len()).partition(|&k| fold_of[k] != fold);
         let pages: Vec<&Prepared> = inside.iter().map(|&k| trainset[k]).collect();
         let feats: Vec<Vec<Vec<u32>>> = inside.iter().map(|&k| line_feats[k].clone()).collect();
         let (w, b) = fit(&examples(&pages, &feats), n1, args.epochs, args.l2, RATE);
         for k in outside {
             oof[k] = line_feats[k].iter().map(|ids| predict(&w, b, ids)).collect();
         }
+        add_scaled(&mut mean1, &w, b, 1.0 / folds as f32);
     }
+    let (w1, b1) = if args.average_folds {
+        mean1
+    } else {
+        fit(&examples(&trainset, &line_feats), n1, args.epochs, args.l2, RATE)
+    };
     println!(
-        "line pass trained ({folds} folds cross-fitted) at {:.1} s",
+        "line pass trained ({folds} folds cross-fitted, fold seed {}) at {:.1} s",
+        args.fold_seed,
         started.elapsed().as_secs_f64()
     );
-    // (2) the stacked pass on the cross-fitted probabilities.
+    // (1b) the page-type classifier, cross-fitted like the line pass.
+    let mut page_types: Option<PageTypes> = None;
+    if args.page_types && args.folds > 0 {
+        let types: Vec<Option<usize>> = trainset
+            .iter()
+            .map(|p| read_page_type(&args.dir, &p.id))
+            .collect();
+        let pt = train_page_types(&trainset, &types, &fold_of, folds, &args, jobs);
+        println!(
+            "page-type classifier: {} features, cross-fitted accuracy {:.3} on {} labelled pages",
+            pt.n_features,
+            pt.accuracy,
+            types.iter().flatten().count()
+        );
+        page_types = Some(pt);
+    }
+    let types_of = |k: usize| page_types.as_ref().map(|t| &t.oof[k]);
+    // (2) the stacked pass on the cross-fitted probabilities, fitted on all
+    // training pages (shipped) and once per fold (its honest scores).
     let mut stack_lexicon = Interner::default();
     let mut stacked: Option<(Vec<f32>, f32)> = None;
-    let mut p2: Vec<Vec<f32>> = Vec::new();
+    let mut p2_in: Vec<Vec<f32>> = Vec::new();
+    let mut p2_oof: Vec<Vec<f32>> = Vec::new();
     let mut boosted: Option<Boosted> = None;
     if args.folds > 0 {
         let stack_feats: Vec<Vec<Vec<u32>>> = trainset
             .iter()
             .zip(&oof)
-            .map(|(p, probs)| {
-                stack_features(&p.lines, &p.region, &p.undecided, probs)
+            .enumerate()
+            .map(|(k, (p, probs))| {
+                stack_features(&p.lines, &p.region, &p.undecided, probs, types_of(k))
                     .into_iter()
                     .map(|f| {
                         f.into_iter()
@@ -815,18 +1093,40 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     .collect()
             })
             .collect();
-        let (w2, b2) = fit(
-            &examples(&trainset, &stack_feats),
-            stack_lexicon.names.len(),
-            args.epochs,
-            args.l2,
-            RATE,
-        );
-        p2 = stack_feats
+        let n_stack = stack_lexicon.names.len();
+        p2_oof = vec![Vec::new(); trainset.len()];
+        let mut mean2 = (vec![0f32; n_stack], 0f32);
+        for fold in 0..folds {
+            let (inside, outside): (Vec<usize>, Vec<usize>) =
+                (0..trainset.len()).partition(|&k| fold_of[k] != fold);
+            let pages: Vec<&Prepared> = inside.iter().map(|&k| trainset[k]).collect();
+            let feats: Vec<Vec<Vec<u32>>> = inside.iter().map(|&k| stack_feats[k].clone()).collect();
+            let (w, b) = fit(&examples(&pages, &feats), n_stack, args.epochs, args.l2, RATE);
+            for k in outside {
+                p2_oof[k] = stack_feats[k].iter().map(|ids| predict(&w, b, ids)).collect();
+            }
+            add_scaled(&mut mean2, &w, b, 1.0 / folds as f32);
+        }
+        let (w2, b2) = if args.average_folds {
+            mean2
+        } else {
+            fit(
+                &examples(&trainset, &stack_feats),
+                n_stack,
+                args.epochs,
+                args.l2,
+                RATE,
+            )
+        };
+        p2_in = stack_feats
             .iter()
             .map(|page| page.iter().map(|ids| predict(&w2, b2, ids)).collect())
             .collect();
         stacked = Some((w2, b2));
+        println!(
+            "stacked pass trained ({n_stack} features, {folds} folds cross-fitted) at {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
         if args.trees > 0 {
             anyhow::ensure!((1..=10).contains(&args.depth), "--depth must be 1 to 10");
             let params = BoostParams {
@@ -838,13 +1138,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 subsample: args.subsample,
             };
             boosted = Some(train_boost(
-                &trainset,
-                &oof,
-                &stack_feats,
-                stack_lexicon.names.len(),
-                &args,
-                params,
-                jobs,
+                &trainset, &oof, &p2_oof, &fold_of, folds, params, jobs,
             ));
             println!(
                 "boosted pass trained ({} trees, depth {}, {folds} folds cross-fitted) at {:.1} s",
@@ -854,34 +1148,133 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             );
         }
     }
-    // (3) decoding, chosen on the training pages (cross-fitted scores).
-    println!("decoding grid on the training pages (word F1; cross-fitted line pass):");
+    // (3) decoding, chosen on the training pages.
     let with_oof: Vec<(&Prepared, &Vec<f32>)> = trainset.iter().copied().zip(&oof).collect();
-    let best = if let Some(b) = &boosted {
-        // The stacked pass alone, cross-fitted too: what the trees add.
-        let with_p2: Vec<(&Prepared, &Vec<f32>)> = trainset.iter().copied().zip(&b.p2).collect();
-        let stack_only = choose_decoding("stacked  ", &with_p2, jobs);
-        println!("  (stacked pass alone, cross-fitted: best {:.4})", stack_only.2);
-        let with_p3: Vec<(&Prepared, &Vec<f32>)> = trainset.iter().copied().zip(&b.p3).collect();
-        choose_decoding("boosted  ", &with_p3, jobs)
-    } else if stacked.is_some() {
-        let with_p2: Vec<(&Prepared, &Vec<f32>)> = trainset.iter().copied().zip(&p2).collect();
-        choose_decoding("stacked  ", &with_p2, jobs)
-    } else {
-        choose_decoding("line pass", &with_oof, jobs)
-    };
-    println!(
-        "chosen: threshold {:.2} switch cost {}: train-pages F1 {:.4}",
-        best.0, best.1, best.2
-    );
-    // What each part adds (training pages, cross-fitted, chosen decoding).
-    let scored: Vec<(&Prepared, &Vec<f32>)> = if let Some(b) = &boosted {
+    // The cross-fitted final probabilities: what the train-pages F1 and
+    // the ablations report.
+    let final_oof: Vec<(&Prepared, &Vec<f32>)> = if let Some(b) = &boosted {
         trainset.iter().copied().zip(&b.p3).collect()
-    } else if p2.is_empty() {
+    } else if p2_oof.is_empty() {
         with_oof.clone()
     } else {
-        trainset.iter().copied().zip(&p2).collect()
+        trainset.iter().copied().zip(&p2_oof).collect()
     };
+    println!("decoding grid on the training pages (word F1; all passes cross-fitted):");
+    if boosted.is_some() {
+        let with_p2: Vec<(&Prepared, &Vec<f32>)> = trainset.iter().copied().zip(&p2_oof).collect();
+        let stack_only = choose_decoding("stacked  ", &with_p2, jobs);
+        println!("  (stacked pass alone, cross-fitted: best {:.4})", stack_only.2);
+    }
+    let name = match (&boosted, p2_oof.is_empty()) {
+        (Some(_), _) => "boosted  ",
+        (None, false) => "stacked  ",
+        (None, true) => "line pass",
+    };
+    let best_oof = choose_decoding(name, &final_oof, jobs);
+    println!("  (best cross-fitted: {:.4})", best_oof.2);
+    let best = if args.choose_on == ChooseOn::InSample && boosted.is_none() && !p2_in.is_empty() {
+        println!(
+            "decoding grid on the training pages (word F1; stacked pass in-sample, --choose-on in-sample):"
+        );
+        let with_p2: Vec<(&Prepared, &Vec<f32>)> = trainset.iter().copied().zip(&p2_in).collect();
+        let (t, sc, _) = choose_decoding("stacked  ", &with_p2, jobs);
+        (t, sc, grid_point(&final_oof, t, sc, jobs).f1)
+    } else {
+        best_oof
+    };
+    println!(
+        "chosen: threshold {:.2} switch cost {}: train-pages F1 (cross-fitted) {:.4}",
+        best.0, best.1, best.2
+    );
+    // (3b) per-type thresholds, chosen on the cross-fitted probabilities
+    // of the pages of each predicted type; their honest estimate chooses
+    // each fold's thresholds on the other folds' pages.
+    let mut type_threshold = [None; PAGE_TYPES.len()];
+    let mut decoded: Vec<Vec<f32>> = final_oof.iter().map(|(_, p)| (*p).clone()).collect();
+    if let (true, Some(pt)) = (args.type_thresholds, &page_types) {
+        let predicted: Vec<usize> = pt.oof.iter().map(|q| argmax(q)).collect();
+        let grid: Vec<Vec<f64>> = parallel(&final_oof, jobs, |(p, probs)| {
+            TYPE_THRESHOLDS
+                .iter()
+                .map(|&t| page_score(p, &shifted(probs, best.0, t), best.0, best.1).f1)
+                .collect()
+        });
+        let choose = |pick: &dyn Fn(usize) -> bool| -> [usize; PAGE_TYPES.len()] {
+            let mut chosen = [usize::MAX; PAGE_TYPES.len()];
+            for (ty, c) in chosen.iter_mut().enumerate() {
+                let mut sums = vec![0f64; TYPE_THRESHOLDS.len()];
+                for k in (0..grid.len()).filter(|&k| predicted[k] == ty && pick(k)) {
+                    for (s, v) in sums.iter_mut().zip(&grid[k]) {
+                        *s += v;
+                    }
+                }
+                let global = TYPE_THRESHOLDS.iter().position(|&t| t == best.0);
+                let top = argmax_f64(&sums);
+                // Keep the global threshold unless another is strictly better.
+                *c = match global {
+                    Some(g) if sums[g] >= sums[top] => usize::MAX,
+                    _ => top,
+                };
+            }
+            chosen
+        };
+        let score_with = |k: usize, chosen: &[usize; PAGE_TYPES.len()]| -> f64 {
+            match chosen[predicted[k]] {
+                usize::MAX => page_score(final_oof[k].0, final_oof[k].1, best.0, best.1).f1,
+                j => grid[k][j],
+            }
+        };
+        let mut honest = 0f64;
+        for fold in 0..folds {
+            let chosen = choose(&|k| fold_of[k] != fold);
+            for k in (0..grid.len()).filter(|&k| fold_of[k] == fold) {
+                honest += score_with(k, &chosen);
+            }
+        }
+        let chosen = choose(&|_| true);
+        let in_sample: f64 = (0..grid.len()).map(|k| score_with(k, &chosen)).sum();
+        let n = grid.len().max(1) as f64;
+        let mut row = String::from("per-type thresholds:");
+        for (ty, &j) in chosen.iter().enumerate() {
+            if j != usize::MAX {
+                type_threshold[ty] = Some(TYPE_THRESHOLDS[j]);
+                row.push_str(&format!(" {}={:.2}", PAGE_TYPES[ty], TYPE_THRESHOLDS[j]));
+            }
+        }
+        println!("{row}");
+        println!(
+            "  train-pages F1 with per-type thresholds: {:.4} (thresholds chosen on the other folds), {:.4} (chosen on all)",
+            honest / n,
+            in_sample / n
+        );
+        for (k, probs) in decoded.iter_mut().enumerate() {
+            if let Some(t) = type_threshold[predicted[k]] {
+                *probs = shifted(probs, best.0, t);
+            }
+        }
+    }
+    let scored: Vec<(&Prepared, &Vec<f32>)> = trainset.iter().copied().zip(&decoded).collect();
+    if let Some(pt) = &page_types {
+        // Train-pages F1 by WCXB page type (cross-fitted).
+        let scores = parallel(&scored, jobs, |(p, probs)| {
+            page_score(p, probs, best.0, best.1).f1
+        });
+        let mut row = String::from("  by page type (cross-fitted):");
+        for (ty, name) in PAGE_TYPES.iter().enumerate() {
+            let picked: Vec<f64> = (0..scores.len())
+                .filter(|&k| pt.truth[k] == Some(ty))
+                .map(|k| scores[k])
+                .collect();
+            if !picked.is_empty() {
+                row.push_str(&format!(
+                    " {name} {:.3} ({})",
+                    picked.iter().sum::<f64>() / picked.len() as f64,
+                    picked.len()
+                ));
+            }
+        }
+        println!("{row}");
+    }
     let mean_of = |pages: &[(&Prepared, &Vec<f32>)], switch_cost: f32, steps: text::Steps| {
         let mut mean = eval::MeanPrf::default();
         for s in parallel(pages, jobs, |(p, probs)| {
@@ -945,6 +1338,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     if let Some(b) = boosted {
         model = model.with_boost(b.trees);
+    }
+    if let Some(pt) = page_types {
+        model = model.with_page_types(pt.shipped, type_threshold);
+    }
+    if args.skip_heldout {
+        let bytes = model.to_gz()?;
+        std::fs::write(&args.out, &bytes).with_context(|| format!("cannot write {}", args.out.display()))?;
+        println!(
+            "held-out fifth not scored (--skip-heldout); wrote {} ({} bytes) in {:.1} s",
+            args.out.display(),
+            bytes.len(),
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
     }
     // Held-out fifth, through `clean_text` itself.
     let heuristic = mean_f1(&held, None, jobs);
@@ -1027,6 +1434,26 @@ mod tests {
         let back = LineModel::from_gz(&m.to_gz().unwrap()).unwrap();
         assert_eq!(back.boost, trees);
         assert_eq!(NO_SPLIT, u16::MAX);
+    }
+
+    #[test]
+    fn folds_are_balanced_and_seeded() {
+        assert_eq!(assign_folds(7, 3, 0), vec![0, 1, 2, 0, 1, 2, 0]);
+        let a = assign_folds(1190, 5, 1);
+        let b = assign_folds(1190, 5, 2);
+        assert_ne!(a, b);
+        assert_eq!(a, assign_folds(1190, 5, 1), "same seed, same folds");
+        for fold in 0..5 {
+            assert_eq!(a.iter().filter(|&&f| f == fold).count(), 238);
+        }
+    }
+
+    #[test]
+    fn a_shift_moves_the_threshold() {
+        // Decoding at 0.4 after the shift keeps what decoding at 0.3 would.
+        let p = shifted(&[0.29, 0.31, 0.5], 0.4, 0.3);
+        assert!(p[0] < 0.4 && p[1] > 0.4 && p[2] > 0.5);
+        assert_eq!(argmax_f64(&[0.1, 0.3, 0.3, 0.2]), 1);
     }
 
     #[test]

@@ -67,6 +67,9 @@ pub const STEPS: Steps = Steps {
 /// The shipped model (empty until trained: the region heuristic is used then).
 static SHIPPED: &[u8] = include_bytes!("../../../data/boilerplate/line-model.tsv.gz");
 
+/// The model [`LineModel::shipped`] returns, parsed once.
+static SHIPPED_MODEL: OnceLock<Option<LineModel>> = OnceLock::new();
+
 /// The line model: two weight tables (line pass and stacked pass) and the
 /// decoding parameters.
 #[derive(Debug, Clone, Default)]
@@ -85,7 +88,27 @@ pub struct LineModel {
     /// Boosted pass: regression trees over [`dense_features`], added to the
     /// stacked pass's log-odds (empty: the stacked pass decides).
     pub boost: Vec<Tree>,
+    /// Page-type classifier (session 6): per type of [`PAGE_TYPES`], a
+    /// one-vs-rest logistic regression over [`page_type_features`] (weights
+    /// by feature name, bias). Empty: the stacked pass gets no page-type
+    /// features. In the file: `%type|feature` weights and `#tbias.type`.
+    pub page_type: Vec<(HashMap<String, f32>, f32)>,
+    /// Per predicted page type, the decoding threshold chosen for that type
+    /// on the training pages (`#threshold.type`); `None`: the global one.
+    pub type_threshold: [Option<f32>; PAGE_TYPES.len()],
 }
+
+/// WCXB's page types (`_internal.page_type.primary` in its ground truth),
+/// in the order the page-type classifier's outputs use.
+pub const PAGE_TYPES: [&str; 7] = [
+    "article",
+    "collection",
+    "documentation",
+    "forum",
+    "listing",
+    "product",
+    "service",
+];
 
 /// One regression tree of the boosted pass, complete to a fixed depth:
 /// `splits` in heap order (node `k`'s children are `2k+1` and `2k+2`),
@@ -165,14 +188,26 @@ impl Tree {
 }
 
 impl LineModel {
-    /// The model embedded in the binary, or `None` when it has no weights.
+    /// The model embedded in the binary, or `None` when it has no weights
+    /// (or the model given to [`LineModel::replace_shipped`]).
     pub fn shipped() -> Option<&'static LineModel> {
-        static M: OnceLock<Option<LineModel>> = OnceLock::new();
-        M.get_or_init(|| {
-            let m = LineModel::from_gz(SHIPPED).expect("the embedded line model is valid");
-            (!m.weights.is_empty()).then_some(m)
-        })
-        .as_ref()
+        SHIPPED_MODEL
+            .get_or_init(|| {
+                let m = LineModel::from_gz(SHIPPED).expect("the embedded line model is valid");
+                (!m.weights.is_empty()).then_some(m)
+            })
+            .as_ref()
+    }
+
+    /// Makes `model` the one [`LineModel::shipped`] returns in this process,
+    /// so that a candidate model can be scored through every path that uses
+    /// the shipped one (the scraped-text path and the HTML path's fallback)
+    /// without rebuilding the binary (`newsflow train clean --score`).
+    /// Fails when the shipped model was already used.
+    pub fn replace_shipped(model: LineModel) -> anyhow::Result<()> {
+        SHIPPED_MODEL
+            .set(Some(model))
+            .map_err(|_| anyhow::anyhow!("the shipped line model is already in use; replace it first"))
     }
 
     /// A line-pass-only model (no stacked pass).
@@ -234,6 +269,29 @@ impl LineModel {
             let v: f32 = value
                 .parse()
                 .with_context(|| format!("line model line {}: bad weight {value:?}", n + 1))?;
+            if let Some(rest) = name.strip_prefix('%') {
+                let (ty, feature) = rest
+                    .split_once('|')
+                    .with_context(|| format!("line model line {}: expected `%type|feature`", n + 1))?;
+                let k = type_index(ty)
+                    .with_context(|| format!("line model line {}: unknown page type {ty:?}", n + 1))?;
+                m.ensure_page_types();
+                m.page_type[k].0.insert(feature.to_owned(), v);
+                continue;
+            }
+            if let Some(ty) = name.strip_prefix("#tbias.") {
+                let k = type_index(ty)
+                    .with_context(|| format!("line model line {}: unknown page type {ty:?}", n + 1))?;
+                m.ensure_page_types();
+                m.page_type[k].1 = v;
+                continue;
+            }
+            if let Some(ty) = name.strip_prefix("#threshold.") {
+                let k = type_index(ty)
+                    .with_context(|| format!("line model line {}: unknown page type {ty:?}", n + 1))?;
+                m.type_threshold[k] = Some(v);
+                continue;
+            }
             match name {
                 "#bias" => m.bias = v,
                 "#bias2" => m.stack_bias = v,
@@ -264,8 +322,25 @@ impl LineModel {
             "#bias\t{}\n#bias2\t{}\n#threshold\t{}\n#switch\t{}\n",
             self.bias, self.stack_bias, self.threshold, self.switch_cost
         );
+        for (k, ty) in PAGE_TYPES.iter().enumerate() {
+            if let Some((_, b)) = self.page_type.get(k) {
+                text.push_str(&format!("#tbias.{ty}\t{b}\n"));
+            }
+            if let Some(t) = self.type_threshold[k] {
+                text.push_str(&format!("#threshold.{ty}\t{t}\n"));
+            }
+        }
         for (name, w) in names {
             text.push_str(&format!("{name}\t{w}\n"));
+        }
+        for (k, ty) in PAGE_TYPES.iter().enumerate() {
+            if let Some((weights, _)) = self.page_type.get(k) {
+                let mut names: Vec<(&String, &f32)> = weights.iter().collect();
+                names.sort_by(|a, b| a.0.cmp(b.0));
+                for (name, w) in names {
+                    text.push_str(&format!("%{ty}|{name}\t{w}\n"));
+                }
+            }
         }
         for tree in &self.boost {
             text.push_str(&tree.to_line());
@@ -286,6 +361,43 @@ impl LineModel {
         sigmoid(self.stack_bias + features.iter().filter_map(|f| self.stack.get(f)).sum::<f32>())
     }
 
+    /// Room for every page type's classifier (empty tables, bias 0).
+    fn ensure_page_types(&mut self) {
+        if self.page_type.is_empty() {
+            self.page_type = vec![(HashMap::new(), 0.0); PAGE_TYPES.len()];
+        }
+    }
+
+    /// Adds the page-type classifier (one `(weights, bias)` per entry of
+    /// [`PAGE_TYPES`]) and the per-type thresholds.
+    pub fn with_page_types(
+        mut self,
+        classifier: Vec<(HashMap<String, f32>, f32)>,
+        thresholds: [Option<f32>; PAGE_TYPES.len()],
+    ) -> Self {
+        assert_eq!(classifier.len(), PAGE_TYPES.len(), "one classifier per page type");
+        self.page_type = classifier;
+        self.type_threshold = thresholds;
+        self
+    }
+
+    /// Whether the model has a page-type classifier.
+    pub fn has_page_types(&self) -> bool {
+        !self.page_type.is_empty()
+    }
+
+    /// The page-type classifier's distribution over [`PAGE_TYPES`] for a
+    /// page with these [`page_type_features`]: each type's one-vs-rest
+    /// probability, normalised to sum to 1.
+    pub fn page_type_distribution(&self, features: &[String]) -> [f32; PAGE_TYPES.len()] {
+        let mut q = [0f32; PAGE_TYPES.len()];
+        for (k, (w, b)) in self.page_type.iter().enumerate() {
+            q[k] = sigmoid(b + features.iter().filter_map(|f| w.get(f)).sum::<f32>());
+        }
+        normalise(&mut q);
+        q
+    }
+
     /// Adds the boosted pass.
     pub fn with_boost(mut self, trees: Vec<Tree>) -> Self {
         self.boost = trees;
@@ -300,6 +412,11 @@ impl LineModel {
 
     /// Final probabilities of the lines the rules left alone (`undecided`
     /// indexes `lines`), before decoding.
+    ///
+    /// With a page-type classifier whose predicted type has its own
+    /// threshold, the probabilities are shifted in log-odds by the
+    /// difference between the global and the type's threshold, so that
+    /// every caller decodes with [`LineModel::threshold`] alone.
     pub fn scores(&self, lines: &[Line], region: &[bool], undecided: &[usize]) -> Vec<f32> {
         let feats = page_features(lines, region);
         let p1: Vec<f32> = undecided.iter().map(|&i| self.probability(&feats[i])).collect();
@@ -307,10 +424,19 @@ impl LineModel {
             return p1;
         }
         let page = page_signals(lines);
-        let p2: Vec<f32> = stack_features_with(lines, region, undecided, &p1, &page)
+        let types = self
+            .has_page_types()
+            .then(|| self.page_type_distribution(&page_type_features_with(lines, &page)));
+        let mut p2: Vec<f32> = stack_features_with(lines, region, undecided, &p1, &page, types.as_ref())
             .iter()
             .map(|f| self.stack_probability(f))
             .collect();
+        if let Some(t) = types.and_then(|q| self.type_threshold[argmax(&q)]) {
+            let shift = logit(self.threshold) - logit(t);
+            for p in &mut p2 {
+                *p = sigmoid(logit(*p) + shift);
+            }
+        }
         if self.boost.is_empty() {
             return p2;
         }
@@ -324,6 +450,33 @@ impl LineModel {
 
 fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
+}
+
+/// Scales `q` to sum to 1 (uniform when it sums to 0).
+pub fn normalise(q: &mut [f32]) {
+    let sum: f32 = q.iter().sum();
+    if sum > 0.0 {
+        q.iter_mut().for_each(|v| *v /= sum);
+    } else {
+        let n = q.len() as f32;
+        q.iter_mut().for_each(|v| *v = 1.0 / n);
+    }
+}
+
+/// Index of the largest value (the first on ties).
+pub fn argmax(q: &[f32]) -> usize {
+    let mut best = 0;
+    for (k, v) in q.iter().enumerate() {
+        if *v > q[best] {
+            best = k;
+        }
+    }
+    best
+}
+
+/// Index of a page type in [`PAGE_TYPES`].
+pub fn type_index(name: &str) -> Option<usize> {
+    PAGE_TYPES.iter().position(|t| *t == name)
 }
 
 /// Log-odds, clamped so that a certain first pass stays correctable.
@@ -710,6 +863,86 @@ fn page_signals(lines: &[Line]) -> PageSignals {
     }
 }
 
+/// Page-level features of the page-type classifier: the page signals
+/// (price, date and thread-chrome counts, short-line, body and
+/// repeated-shape shares, length, the coarse cluster), histograms of line
+/// shapes (shares of lines by word count, first and last character,
+/// sentence shape; the largest repeated-shape group), and the words of the
+/// page's short lines ("add to cart", "reply", "next page": buttons and
+/// labels say what a page is).
+pub fn page_type_features(lines: &[Line]) -> Vec<String> {
+    page_type_features_with(lines, &page_signals(lines))
+}
+
+fn page_type_features_with(lines: &[Line], page: &PageSignals) -> Vec<String> {
+    let n = lines.len().max(1) as f64;
+    let mut f: Vec<String> = Vec::with_capacity(128);
+    f.extend(page.tags.iter().cloned());
+    f.push(page.key.clone());
+    let share = |count: usize| bucket(count as f64 / n, &[0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7]);
+    let mut wc = [0usize; 7];
+    let mut first = [0usize; 4];
+    let mut last = [0usize; 4];
+    let mut sentences = 0usize;
+    let mut words: Vec<&str> = Vec::new();
+    for l in lines {
+        let w = word_weight(&l.norm);
+        wc[bucket(w, &[2.0, 3.0, 5.0, 9.0, 17.0, 33.0])] += 1;
+        first[match l.clean.chars().next() {
+            Some(c) if c.is_ascii_digit() => 0,
+            Some(c) if c.is_uppercase() => 1,
+            Some(c) if c.is_alphabetic() => 2,
+            _ => 3,
+        }] += 1;
+        last[match l.clean.chars().last() {
+            Some('.' | '!' | '?' | '。' | '！' | '？') => 0,
+            Some(':') => 1,
+            Some(c) if c.is_alphanumeric() => 2,
+            _ => 3,
+        }] += 1;
+        sentences += usize::from(ends_like_sentence(&l.clean));
+        if w <= 3.0 {
+            words.extend(l.norm.split(' ').filter(|w| !w.is_empty()));
+        }
+    }
+    for (k, c) in wc.iter().enumerate() {
+        f.push(format!("h_wc{k}={}", share(*c)));
+    }
+    for (k, c) in first.iter().enumerate() {
+        f.push(format!("h_first{k}={}", share(*c)));
+    }
+    for (k, c) in last.iter().enumerate() {
+        f.push(format!("h_last{k}={}", share(*c)));
+    }
+    f.push(format!("h_sent={}", share(sentences)));
+    for (k, name) in ["price", "date", "cue"].iter().enumerate() {
+        f.push(format!(
+            "h_{name}={}",
+            share(page.marks.iter().filter(|m| m[k]).count())
+        ));
+    }
+    let mut groups: HashMap<&str, usize> = HashMap::new();
+    for s in &page.shapes {
+        *groups.entry(s.as_str()).or_default() += 1;
+    }
+    let biggest = groups.values().copied().max().unwrap_or(0);
+    let repeated = groups.values().filter(|&&c| c >= 3).count();
+    f.push(format!(
+        "h_big={}",
+        bucket(biggest as f64, &[3.0, 5.0, 10.0, 20.0, 40.0])
+    ));
+    f.push(format!(
+        "h_groups={}",
+        bucket(repeated as f64, &[1.0, 3.0, 6.0, 12.0])
+    ));
+    words.sort_unstable();
+    words.dedup();
+    for w in words {
+        f.push(format!("pw={w}"));
+    }
+    f
+}
+
 /// Named features of every line. `region`: the region heuristic's verdict
 /// per line (kept or not), one of the inputs.
 pub fn page_features(lines: &[Line], region: &[bool]) -> Vec<Vec<String>> {
@@ -840,8 +1073,19 @@ fn fifth(p: f32) -> usize {
 /// indexes `lines`, `p1` is aligned with it): the first pass's
 /// probabilities around the line, over the sequence of undecided lines
 /// (lines the rules removed are left out of it).
-pub fn stack_features(lines: &[Line], region: &[bool], undecided: &[usize], p1: &[f32]) -> Vec<Vec<String>> {
-    stack_features_with(lines, region, undecided, p1, &page_signals(lines))
+///
+/// `types`: the page-type classifier's distribution over [`PAGE_TYPES`],
+/// when the model has one; each type with probability ≥ 0.2 adds copies of
+/// the main context features crossed with it (`@ty…`), so the stacked pass
+/// can weigh the same evidence differently on a forum and on an article.
+pub fn stack_features(
+    lines: &[Line],
+    region: &[bool],
+    undecided: &[usize],
+    p1: &[f32],
+    types: Option<&[f32; PAGE_TYPES.len()]>,
+) -> Vec<Vec<String>> {
+    stack_features_with(lines, region, undecided, p1, &page_signals(lines), types)
 }
 
 fn stack_features_with(
@@ -850,7 +1094,19 @@ fn stack_features_with(
     undecided: &[usize],
     p1: &[f32],
     page: &PageSignals,
+    types: Option<&[f32; PAGE_TYPES.len()]>,
 ) -> Vec<Vec<String>> {
+    // The page types the crosses use: probability ≥ 0.2, tagged with a
+    // confidence level (≥ 0.6 is "sure").
+    let type_tags: Vec<String> = types
+        .map(|q| {
+            q.iter()
+                .enumerate()
+                .filter(|(_, v)| **v >= 0.2)
+                .map(|(k, v)| format!("{}{}", PAGE_TYPES[k], if *v >= 0.6 { "!" } else { "?" }))
+                .collect()
+        })
+        .unwrap_or_default();
     let m = undecided.len();
     let w: Vec<f32> = undecided.iter().map(|&i| decode_weight(&lines[i])).collect();
     // Prefix sums of weight and weighted probability, for window means.
@@ -982,6 +1238,30 @@ fn stack_features_with(
         f.push(format!("@{}&p={}", page.key, fifth(p)));
         for t in &page.tags {
             f.push(format!("@{t}&p={}", fifth(p)));
+        }
+        if !type_tags.is_empty() {
+            let sent = ends_like_sentence(&line.clean);
+            let m10 = window(k.saturating_sub(10), (k + 11).min(m)).map_or(5, fifth);
+            let grp = match groups[page.shapes[undecided[k]].as_str()] {
+                (gw, gwp, gn) if gn >= 2 && gw > w[k] => fifth((gwp - w[k] * p) / (gw - w[k])).to_string(),
+                _ => "none".to_owned(),
+            };
+            // One prefix per family (`@tyA_` the type alone, `@tyP_` × the
+            // line's probability, then × length, sentence shape, region,
+            // window mean, best block, same-shape group, content mass), so
+            // `train clean --drop` can leave families out.
+            let q = fifth(p);
+            for t in &type_tags {
+                f.push(format!("@tyA_{t}"));
+                f.push(format!("@tyP_{t}&p={b}"));
+                f.push(format!("@tyW_{t}&p={q}&wc={wc}"));
+                f.push(format!("@tyS_{t}&p={q}&sent={sent}"));
+                f.push(format!("@tyR_{t}&p={q}&region={}", region[undecided[k]]));
+                f.push(format!("@tyM_{t}&p={q}&m10={m10}"));
+                f.push(format!("@tyB_{t}&p={q}&best={where_best}"));
+                f.push(format!("@tyG_{t}&p={q}&grp={grp}"));
+                f.push(format!("@tyC_{t}&p={q}&cum={}", fifth(before)));
+            }
         }
         out.push(f);
     }
@@ -1326,7 +1606,7 @@ mod tests {
         let region = vec![false, false, true, true, true];
         let undecided = undecided(&lines);
         assert_eq!(undecided, vec![0, 1, 2, 4]);
-        let f = stack_features(&lines, &region, &undecided, &[0.1, 0.2, 0.9, 0.6]);
+        let f = stack_features(&lines, &region, &undecided, &[0.1, 0.2, 0.9, 0.6], None);
         assert_eq!(f.len(), 4);
         assert!(f[2].contains(&"@best=in".to_owned()), "{:?}", f[2]);
         assert!(f[0].contains(&"@o-1=edge".to_owned()));
@@ -1354,7 +1634,7 @@ mod tests {
         assert!(page.key.starts_with("pt="));
         // The stacked pass gives each of the two items the other's probability.
         let region = vec![false; 3];
-        let f = stack_features(&items, &region, &[0, 1, 2], &[0.9, 0.1, 0.5]);
+        let f = stack_features(&items, &region, &[0, 1, 2], &[0.9, 0.1, 0.5], None);
         assert!(f[1].contains(&"@grp=9&p=0".to_owned()), "{:?}", f[1]);
         assert!(f[2].contains(&"@grp=none&p=2".to_owned()), "{:?}", f[2]);
     }
@@ -1410,6 +1690,60 @@ mod tests {
         );
         assert!(Tree::from_line("0:1 0.5").is_err(), "a split needs two leaves");
         assert!(Tree::from_line("999:1 0.5 0.5").is_err(), "feature out of range");
+    }
+
+    #[test]
+    fn page_types_cross_the_stacked_pass_and_shift_the_threshold() {
+        let items = crate::pipeline::clean::text::split_lines(
+            "Reply\nQuote\nJoined: 2019\nThe minister spoke at length about the visit.\nReply",
+        );
+        let pf = page_type_features(&items);
+        assert!(pf.contains(&"pw=reply".to_owned()), "{pf:?}");
+        assert!(pf.iter().any(|f| f.starts_with("h_wc0=")));
+        assert!(pf.iter().any(|f| f.starts_with("pg_cue=")));
+        // A classifier that calls every page with "reply" a forum.
+        let mut classifier = vec![(HashMap::new(), -3.0f32); PAGE_TYPES.len()];
+        let forum = type_index("forum").unwrap();
+        classifier[forum].0.insert("pw=reply".to_owned(), 6.0);
+        let mut thresholds = [None; PAGE_TYPES.len()];
+        thresholds[forum] = Some(0.25);
+        let mut stack = HashMap::new();
+        stack.insert("@bias".to_owned(), 0.0f32);
+        let m = LineModel::new(HashMap::new(), 0.0, 0.4, 0.0)
+            .with_stack(stack, 0.0)
+            .with_page_types(classifier, thresholds);
+        let q = m.page_type_distribution(&pf);
+        assert_eq!(argmax(&q), forum);
+        assert!((q.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        // The forum's crosses reach the stacked pass's features.
+        let region = vec![false; items.len()];
+        let undecided: Vec<usize> = (0..items.len()).collect();
+        let f = stack_features(&items, &region, &undecided, &[0.5; 5], Some(&q));
+        assert!(f[3].contains(&"@tyP_forum!&p=5".to_owned()), "{:?}", f[3]);
+        assert!(f[3]
+            .iter()
+            .all(|n| !(n.starts_with("@ty") && n.contains("article"))));
+        // Every line's stacked probability is 0.5; the forum's threshold
+        // 0.25 (under the global 0.4) is applied as a log-odds shift, so
+        // decoding at 0.4 keeps what decoding at 0.25 would.
+        let p = m.scores(&items, &region, &undecided);
+        let expected = sigmoid(logit(0.4) - logit(0.25));
+        assert!(p.iter().all(|v| (v - expected).abs() < 1e-5), "{p:?}");
+        assert!(expected > 0.4);
+        // The file keeps the classifier and the per-type threshold.
+        let back = LineModel::from_gz(&m.to_gz().unwrap()).unwrap();
+        assert!(back.has_page_types());
+        assert_eq!(back.type_threshold[forum], Some(0.25));
+        assert_eq!(back.page_type_distribution(&pf), q);
+        assert!(
+            LineModel::from_gz(&{
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                gz.write_all(b"%blog|pw=x\t1\n").unwrap();
+                gz.finish().unwrap()
+            })
+            .is_err(),
+            "an unknown page type is an error"
+        );
     }
 
     #[test]
