@@ -61,6 +61,9 @@ pub struct PairClassifier {
     pub thresholds: [f32; RELATION_TYPES.len()],
     /// The CoNLL04 span convention for relation arguments.
     pub convention: Convention,
+    /// Weight sums of the features of small values, from `weights` (see
+    /// [`PairClassifier::score_sentence`]).
+    fixed: FixedSums,
 }
 
 /// The CoNLL04 span conventions for relation arguments where they differ
@@ -306,23 +309,40 @@ pub fn candidates(view: &SentenceView) -> Vec<(usize, usize, usize)> {
 }
 
 impl PairClassifier {
-    /// Scores every candidate pair of the sentence.
+    /// Scores every candidate pair of the sentence: by
+    /// [`PairClassifier::score_sentence`] where the sentence allows it
+    /// (always for the stage's views), else pair by pair.
     pub fn score_all(&self, view: &SentenceView) -> Vec<Scored> {
-        // With every template (the shipped model) the per-feature template
-        // test folds away: `templates` is a constant in that copy.
-        if self.templates == t::ALL {
-            self.score_with(view, t::ALL)
-        } else {
-            self.score_with(view, self.templates)
+        let mut out = Vec::new();
+        let done = SCORING.with(|cell| {
+            let Ok(mut scratch) = cell.try_borrow_mut() else {
+                return false;
+            };
+            // With every template (the shipped model) the per-feature
+            // template test folds away: `templates` is a constant in that
+            // copy (passed as a literal here, inside the closure, so that it
+            // stays one).
+            let done = if self.templates == t::ALL {
+                self.score_sentence(view, t::ALL, &mut scratch, &mut out)
+            } else {
+                self.score_sentence(view, self.templates, &mut scratch, &mut out)
+            };
+            scratch.bound();
+            done
+        });
+        if !done {
+            self.score_pairs(view, self.templates, &mut out);
         }
+        out
     }
 
-    /// [`PairClassifier::score_all`] with the template mask `templates`.
-    #[inline(always)]
-    fn score_with(&self, view: &SentenceView, templates: u64) -> Vec<Scored> {
+    /// Scores every candidate pair by summing the weights of
+    /// [`pair_features`] (training's features, in training's order): the
+    /// definition [`PairClassifier::score_sentence`] must match bit for bit,
+    /// and the path for views it does not take.
+    fn score_pairs(&self, view: &SentenceView, templates: u64, out: &mut Vec<Scored>) {
         let mut cache = ArgCache::new(view);
         let shift = 64 - self.bits;
-        let mut out = Vec::new();
         // The pairs of [`candidates`], in its order, without its list.
         for s in 0..view.args.len() {
             for o in 0..view.args.len() {
@@ -346,7 +366,6 @@ impl PairClassifier {
                 });
             }
         }
-        out
     }
 
     /// The relations to emit, their arguments in the CoNLL04 span
@@ -396,12 +415,13 @@ impl PairClassifier {
         let max = w.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-9);
         let levels = f32::from(i8::MAX);
         let scale = max / levels;
-        let weights = w
+        let weights: Vec<i8> = w
             .iter()
             .map(|&x| (x / scale).round().clamp(-levels, levels) as i8)
             .collect();
         PairClassifier {
             bits: config.bits,
+            fixed: FixedSums::new(&weights, config.bits, config.templates),
             weights,
             scale,
             templates: config.templates,
@@ -595,6 +615,7 @@ impl PairClassifier {
         }
         Ok(PairClassifier {
             bits,
+            fixed: FixedSums::new(&weights, bits, templates),
             weights,
             scale,
             templates,
@@ -870,6 +891,34 @@ pub struct ArgCache<'v> {
     between: Vec<u64>,
 }
 
+/// Each mention's [`ArgHashes`], into `out`.
+#[inline(never)]
+fn arg_hashes(view: &SentenceView, out: &mut Vec<ArgHashes>) {
+    out.clear();
+    out.extend(view.args.iter().map(|a| {
+        // Places only: the class lookups were a good part of the
+        // per-sentence cost, and a person or organisation named like a
+        // state is no place.
+        let class = if a.kind != EntityType::LOC {
+            None
+        } else if a.tokens.len() == 1 {
+            lexicon::place_class(&view.norm[a.tokens.start])
+        } else {
+            lexicon::place_class(&view.norm_text(a.tokens.clone()))
+        };
+        ArgHashes {
+            mention: combine(&view.ids[a.tokens.clone()]),
+            class: match class {
+                Some("country") => 1,
+                Some("us_state") => 2,
+                Some(_) => 3,
+                None => 0,
+            },
+            subtype: a.subtype.map_or(0, fnv),
+        }
+    }));
+}
+
 /// No mention covers the token.
 const NO_ARG: u32 = u32::MAX;
 
@@ -886,32 +935,8 @@ impl<'v> ArgCache<'v> {
         // The view's ids: FNV-1a hashes of the words (stable, so a model
         // file stays valid across builds).
         let tokens: &[u64] = &view.ids;
-        let args = view
-            .args
-            .iter()
-            .map(|a| {
-                // Places only: the class lookups were a good part of the
-                // per-sentence cost, and a person or organisation named
-                // like a state is no place.
-                let class = if a.kind != EntityType::LOC {
-                    None
-                } else if a.tokens.len() == 1 {
-                    lexicon::place_class(&view.norm[a.tokens.start])
-                } else {
-                    lexicon::place_class(&view.norm_text(a.tokens.clone()))
-                };
-                ArgHashes {
-                    mention: combine(&tokens[a.tokens.clone()]),
-                    class: match class {
-                        Some("country") => 1,
-                        Some("us_state") => 2,
-                        Some(_) => 3,
-                        None => 0,
-                    },
-                    subtype: a.subtype.map_or(0, fnv),
-                }
-            })
-            .collect();
+        let mut args = Vec::with_capacity(view.args.len());
+        arg_hashes(view, &mut args);
         let mut cover = vec![NO_ARG; view.len()];
         // Last mention first, so that the first one covering a token wins,
         // as in `SentenceView::arg_covering`.
@@ -928,6 +953,621 @@ impl<'v> ArgCache<'v> {
             between: Vec::with_capacity(32),
         }
     }
+}
+
+/// Number of relation labels.
+const LABELS: usize = RELATION_TYPES.len();
+
+/// No relation between two entity types (in [`FixedSums::labels`]).
+const NO_LABEL: u8 = u8::MAX;
+
+/// Weight sums that depend on the model only (and on a few small values of
+/// a pair), computed when the model is built: per pair, one load each in
+/// place of hashing their features. Every entry is the exact integer sum
+/// of the quantised weights [`pair_features`] would add for those values.
+#[derive(Debug, Clone)]
+struct FixedSums {
+    /// The relation label of a (subject type, object type) pair, or
+    /// [`NO_LABEL`] ([`relation_for`] without its search).
+    labels: [[u8; 4]; 4],
+    /// BIAS (by direction) + ARGS (by size class of the mention count).
+    bias_args: [[[i32; 9]; 2]; LABELS],
+    /// DIST + SIGNATURE by distance class, + ADJACENT at distance 0 (the
+    /// words between two mentions are none exactly when they are
+    /// adjacent).
+    dist: [[[i32; 9]; 2]; LABELS],
+    /// COMMAS by count (0 to 3).
+    commas: [[[i32; 4]; 2]; LABELS],
+    /// NEAREST by (object nearest, subject nearest) as `on * 2 + sn`.
+    nearest: [[[i32; 4]; 2]; LABELS],
+    /// CLASSES by (subject class, object class) as `sc * 4 + oc`, both
+    /// non-zero.
+    classes: [[[i32; 16]; 2]; LABELS],
+    /// MENTIONS_BETWEEN by (entity type, count 1 to 3).
+    mentions_between: [[[i32; 4]; 4]; LABELS],
+}
+
+impl FixedSums {
+    fn new(weights: &[i8], bits: u32, templates: u64) -> FixedSums {
+        let shift = 64 - bits;
+        let w = |parts: &[u64], label: usize| -> i32 {
+            if templates >> parts[0] & 1 != 0 {
+                i32::from(weights[slot(feature_key(parts), label, shift)])
+            } else {
+                0
+            }
+        };
+        let kinds = [
+            EntityType::PER,
+            EntityType::ORG,
+            EntityType::LOC,
+            EntityType::MISC,
+        ];
+        let mut fixed = FixedSums {
+            labels: [[NO_LABEL; 4]; 4],
+            bias_args: [[[0; 9]; 2]; LABELS],
+            dist: [[[0; 9]; 2]; LABELS],
+            commas: [[[0; 4]; 2]; LABELS],
+            nearest: [[[0; 4]; 2]; LABELS],
+            classes: [[[0; 16]; 2]; LABELS],
+            mentions_between: [[[0; 4]; 4]; LABELS],
+        };
+        for (i, &s) in kinds.iter().enumerate() {
+            for (j, &o) in kinds.iter().enumerate() {
+                fixed.labels[i][j] = relation_for(s, o).map_or(NO_LABEL, |l| l as u8);
+            }
+        }
+        for l in 0..LABELS {
+            for dir in 0..2u64 {
+                let d = dir as usize;
+                for b in 0..9u64 {
+                    fixed.bias_args[l][d][b as usize] = w(&[t::BIAS, dir], l) + w(&[t::ARGS, b], l);
+                    fixed.dist[l][d][b as usize] = w(&[t::DIST, b, dir], l)
+                        + w(&[t::SIGNATURE, l as u64, dir, b], l)
+                        + if b == 0 { w(&[t::ADJACENT, dir], l) } else { 0 };
+                }
+                for c in 0..4u64 {
+                    fixed.commas[l][d][c as usize] = w(&[t::COMMAS, c, dir], l);
+                    fixed.nearest[l][d][c as usize] = w(&[t::NEAREST, c >> 1, c & 1, dir], l);
+                }
+                for sc in 1..4u64 {
+                    for oc in 1..4u64 {
+                        fixed.classes[l][d][(sc * 4 + oc) as usize] = w(&[t::CLASSES, sc, oc, dir], l);
+                    }
+                }
+            }
+            for k in 0..4u64 {
+                for c in 1..4u64 {
+                    fixed.mentions_between[l][k as usize][c as usize] = w(&[t::MENTIONS_BETWEEN, k, c], l);
+                }
+            }
+        }
+        fixed
+    }
+}
+
+/// Per-thread buffers of [`PairClassifier::score_sentence`], kept from one
+/// sentence to the next (a CoNLL04 sentence is an article of its own, so
+/// allocating them per sentence would cost more than the sums they save).
+#[derive(Default)]
+struct Scoring {
+    /// Per mention: its whole text's hash, place class and subtype hash.
+    args: Vec<ArgHashes>,
+    /// The whole sentence collapsed as `collapse` collapses a range: each
+    /// mention one type token, every other token its word.
+    seq: Vec<u64>,
+    /// Per token (and one past the end): the index in `seq` of the first
+    /// element that starts at or after it. Between two non-overlapping
+    /// mentions, `collapse(left end, right start)` is
+    /// `seq[at[left end]..at[right start]]`.
+    at: Vec<u32>,
+    /// Commas in `seq` before each index (prefix counts).
+    commas: Vec<u32>,
+    /// Mentions of each entity type before each mention index.
+    kinds: Vec<[u32; 4]>,
+    /// Per (mention, role, label, direction): the weights of the features
+    /// of that mention alone in that role ([`NOT_YET`] until first asked).
+    roles: Vec<i32>,
+    /// Per (mention, role, label): the part of `roles` that does not depend
+    /// on the direction.
+    plain: Vec<i32>,
+    /// Per (mention, entity type): the least distance from the mention to
+    /// another mention of that type ([`NOT_YET`] until first asked,
+    /// `u32::MAX` for none).
+    near: Vec<u32>,
+    /// Per (label, direction): the stretch of `seq` its pairs' between
+    /// words lie in, their total length, and where its prefix sums start
+    /// in `prefix` (`u32::MAX` when they are not built).
+    groups: [Group; LABELS * 2],
+    /// Prefix sums of the between-word weights (BETWEEN, BETWEEN_DIR and
+    /// BIGRAM ending at each element) of the groups that pay for them.
+    prefix: Vec<i32>,
+    /// The BIGRAM weight ending at each element, by the same offsets.
+    bigram: Vec<i32>,
+}
+
+/// A sum not computed yet.
+const NOT_YET: i32 = i32::MIN;
+const NEAR_NOT_YET: u32 = u32::MAX - 1;
+
+/// The candidate pairs of one (label, direction) in a sentence.
+#[derive(Clone, Copy, Default)]
+struct Group {
+    lo: u32,
+    hi: u32,
+    total: u32,
+    offset: u32,
+}
+
+impl Scoring {
+    /// Drops buffers that grew over [`KEEP_MAX`] elements: one long
+    /// sentence must not hold a thread's memory afterwards.
+    fn bound(&mut self) {
+        let big = [
+            self.args.capacity(),
+            self.seq.capacity(),
+            self.at.capacity(),
+            self.commas.capacity(),
+            self.kinds.capacity(),
+            self.roles.capacity(),
+            self.plain.capacity(),
+            self.near.capacity(),
+            self.prefix.capacity(),
+            self.bigram.capacity(),
+        ]
+        .into_iter()
+        .any(|c| c > KEEP_MAX);
+        if big {
+            *self = Scoring::default();
+        }
+    }
+}
+
+/// Above this many elements a [`Scoring`] buffer is not kept.
+const KEEP_MAX: usize = 1 << 12;
+
+thread_local! {
+    static SCORING: std::cell::RefCell<Scoring> = std::cell::RefCell::new(Scoring::default());
+}
+
+/// The mentions are sorted, non-empty, inside the sentence and do not
+/// overlap (what the stage's views guarantee): the words between two of
+/// them are then a slice of one collapsed sentence.
+fn disjoint(view: &SentenceView) -> bool {
+    let len = view.len();
+    let mut prev_end = 0;
+    view.args.iter().all(|a| {
+        let ok = a.tokens.start >= prev_end && a.tokens.start < a.tokens.end && a.tokens.end <= len;
+        prev_end = a.tokens.end;
+        ok
+    })
+}
+
+impl PairClassifier {
+    /// [`PairClassifier::score_pairs`] by parts, exactly (the weights are
+    /// integers, so any grouping of the sum gives the same total):
+    /// * the features of one mention in one role (its words, head, length,
+    ///   class and context) are summed once per (mention, role, label,
+    ///   direction) and reused for every pair it is in;
+    /// * the features of a few small values (distance class, commas,
+    ///   nearest flags, ...) are read from [`FixedSums`];
+    /// * the between words' BETWEEN, BETWEEN_DIR and BIGRAM weights are
+    ///   prefix-sum differences over the collapsed sentence, for the
+    ///   (label, direction) groups whose pairs' between words add up to
+    ///   more than the stretch they lie in (else summed per pair);
+    /// * only SUBTYPES, FIRST, LAST, FIRST_LAST and SEQUENCE are hashed per
+    ///   pair.
+    ///
+    /// Returns false, scoring nothing, when the mentions are not sorted
+    /// and disjoint ([`disjoint`]).
+    #[inline(always)]
+    fn score_sentence(
+        &self,
+        view: &SentenceView,
+        templates: u64,
+        sc: &mut Scoring,
+        out: &mut Vec<Scored>,
+    ) -> bool {
+        if !disjoint(view) {
+            return false;
+        }
+        let shift = 64 - self.bits;
+        let fixed = &self.fixed;
+        let weights = &self.weights[..];
+        let weights_of = Weights {
+            weights,
+            shift,
+            templates,
+        };
+        let w = |parts: &[u64], label: usize| weights_of.get(parts, label);
+        let args = &view.args;
+        let n_args = args.len();
+        if n_args < 2 {
+            return true;
+        }
+        let tok: &[u64] = &view.ids;
+        let len = tok.len();
+
+        // Nothing to score without two mentions of a relation's types.
+        let mut count = [0usize; 4];
+        for a in args {
+            count[a.kind as usize] += 1;
+        }
+        let any = (0..4).any(|x| {
+            (0..4).any(|y| fixed.labels[x][y] != NO_LABEL && count[x] > 0 && count[y] > usize::from(x == y))
+        });
+        if !any {
+            return true;
+        }
+        arg_hashes(view, &mut sc.args);
+        collapse_sentence(view, sc);
+        let at = &sc.at;
+        let seq = &sc.seq;
+
+        sc.roles.clear();
+        sc.roles.resize(n_args * 2 * LABELS * 2, NOT_YET);
+        sc.plain.clear();
+        sc.plain.resize(n_args * 2 * LABELS, NOT_YET);
+        sc.near.clear();
+        sc.near.resize(n_args * 4, NEAR_NOT_YET);
+        let word = |i: isize| -> u64 {
+            if i < 0 {
+                START
+            } else if i as usize >= len {
+                END
+            } else {
+                tok[i as usize]
+            }
+        };
+        // Which (label, direction) groups pay for prefix sums.
+        sc.groups = [Group {
+            lo: u32::MAX,
+            ..Group::default()
+        }; LABELS * 2];
+        let label_of = |s: usize, o: usize| fixed.labels[args[s].kind as usize][args[o].kind as usize];
+        for s in 0..n_args {
+            for o in 0..n_args {
+                let label = label_of(s, o);
+                if label == NO_LABEL || s == o {
+                    continue;
+                }
+                let forward = args[s].tokens.start < args[o].tokens.start;
+                let (l, r) = if forward { (s, o) } else { (o, s) };
+                let (a, b) = (at[args[l].tokens.end], at[args[r].tokens.start]);
+                let g = &mut sc.groups[usize::from(label) * 2 + usize::from(forward)];
+                g.lo = g.lo.min(a);
+                g.hi = g.hi.max(b);
+                g.total += b - a;
+            }
+        }
+        sc.prefix.clear();
+        sc.bigram.clear();
+        for (gi, g) in sc.groups.iter_mut().enumerate() {
+            g.offset = u32::MAX;
+            if g.lo == u32::MAX || g.total <= g.hi - g.lo {
+                continue;
+            }
+            let (label, dir) = (gi / 2, (gi % 2) as u64);
+            g.offset = sc.prefix.len() as u32;
+            let mut sum = 0i32;
+            sc.prefix.push(0);
+            for j in g.lo as usize..g.hi as usize {
+                let x = seq[j];
+                let bigram = if j > g.lo as usize {
+                    w(&[t::BIGRAM, seq[j - 1], x, dir], label)
+                } else {
+                    0
+                };
+                sum += w(&[t::BETWEEN, x], label) + w(&[t::BETWEEN_DIR, x, dir], label) + bigram;
+                sc.prefix.push(sum);
+                sc.bigram.push(bigram);
+            }
+            // `bigram` at the offsets of `prefix`: element `lo + k` at
+            // `offset + k`.
+            sc.bigram.push(0);
+        }
+
+        let args_class = bucket(n_args.min(7));
+        for s in 0..n_args {
+            for o in 0..n_args {
+                let label = label_of(s, o);
+                if label == NO_LABEL || s == o {
+                    continue;
+                }
+                let label = usize::from(label);
+                let (sa, oa) = (&args[s], &args[o]);
+                let forward = sa.tokens.start < oa.tokens.start;
+                let dir = u64::from(forward);
+                let d = usize::from(forward);
+                let (l, r) = if forward { (s, o) } else { (o, s) };
+                let (left, right) = (&args[l], &args[r]);
+                let n = right.tokens.start.saturating_sub(left.tokens.end);
+                let mut q =
+                    fixed.bias_args[label][d][args_class as usize] + fixed.dist[label][d][bucket(n) as usize];
+
+                // Each mention in its role.
+                for (m, role) in [(s, 0usize), (o, 1)] {
+                    let k = ((m * 2 + role) * LABELS + label) * 2 + d;
+                    if sc.roles[k] == NOT_YET {
+                        let pk = (m * 2 + role) * LABELS + label;
+                        if sc.plain[pk] == NOT_YET {
+                            sc.plain[pk] =
+                                mention_sum(&w, tok, &sc.args[m], &args[m].tokens, role, label, &word);
+                        }
+                        sc.roles[k] =
+                            sc.plain[pk] + mention_dir_sum(&w, &args[m].tokens, role, label, dir, &word);
+                    }
+                    q += sc.roles[k];
+                }
+                let (sh, oh) = (sc.args[s], sc.args[o]);
+                if sh.class != 0 && oh.class != 0 {
+                    q += fixed.classes[label][d][(sh.class * 4 + oh.class) as usize];
+                }
+
+                // Between the two mentions.
+                let (a, b) = (at[left.tokens.end] as usize, at[right.tokens.start] as usize);
+                let g = &sc.groups[label * 2 + d];
+                let direct = g.offset == u32::MAX;
+                if !direct && a < b {
+                    let (pa, pb) = (
+                        g.offset as usize + a - g.lo as usize,
+                        g.offset as usize + b - g.lo as usize,
+                    );
+                    // The bigram ending at the slice's first element is
+                    // not the slice's.
+                    q += sc.prefix[pb] - sc.prefix[pa] - sc.bigram[pa];
+                }
+                q += pair_sum(&w, &seq[a..b], (sh.subtype, oh.subtype), label, dir, direct);
+                // The mentions strictly between `l` and `r` in order are
+                // the ones inside the gap (sorted, disjoint mentions).
+                let (before, upto) = (&sc.kinds[l + 1], &sc.kinds[r]);
+                for k in 0..4 {
+                    let c = upto[k].saturating_sub(before[k]);
+                    if c > 0 {
+                        q += fixed.mentions_between[label][k][c.min(3) as usize];
+                    }
+                }
+                let commas = (sc.commas[b] - sc.commas[a]).min(3) as usize;
+                q += fixed.commas[label][d][commas];
+
+                // Nearest of type, by the least distance from each side.
+                let on = nearest_distance(args, &mut sc.near, s, oa.kind) >= gap(sa, oa);
+                let sn = nearest_distance(args, &mut sc.near, o, sa.kind) >= gap(oa, sa);
+                q += fixed.nearest[label][d][usize::from(on) * 2 + usize::from(sn)];
+
+                out.push(Scored {
+                    subject: s,
+                    object: o,
+                    label,
+                    probability: sigmoid(q as f32 * self.scale),
+                });
+            }
+        }
+        true
+    }
+}
+
+/// The model's weights as [`PairClassifier::score_sentence`] reads them.
+#[derive(Clone, Copy)]
+struct Weights<'m> {
+    weights: &'m [i8],
+    shift: u32,
+    /// The template mask: a constant where the caller passes one, so that
+    /// the test per feature folds away.
+    templates: u64,
+}
+
+impl Weights<'_> {
+    /// The weight of the feature with these parts for `label` (0 when its
+    /// template is not in the model).
+    #[inline(always)]
+    fn get(&self, parts: &[u64], label: usize) -> i32 {
+        if self.templates >> parts[0] & 1 != 0 {
+            i32::from(self.weights[slot(feature_key(parts), label, self.shift)])
+        } else {
+            0
+        }
+    }
+}
+
+/// Fills `sc.seq`, `sc.at`, `sc.commas` and `sc.kinds` for a view whose
+/// mentions are [`disjoint`] (and at least one). Only the stretch from the
+/// first mention to the end of the last is collapsed: no pair's between
+/// words lie outside it, and `at` is only read at mention bounds.
+#[inline(never)]
+fn collapse_sentence(view: &SentenceView, sc: &mut Scoring) {
+    let tok: &[u64] = &view.ids;
+    let (Some(first), Some(last)) = (view.args.first(), view.args.last()) else {
+        return;
+    };
+    sc.seq.clear();
+    sc.commas.clear();
+    sc.kinds.clear();
+    sc.at.clear();
+    sc.at.resize(tok.len() + 1, 0);
+    let mut kinds = [0u32; 4];
+    let mut commas = 0u32;
+    let mut i = first.tokens.start;
+    for a in &view.args {
+        sc.kinds.push(kinds);
+        kinds[a.kind as usize] += 1;
+        for (t, &w) in tok.iter().enumerate().take(a.tokens.start).skip(i) {
+            sc.at[t] = sc.seq.len() as u32;
+            sc.commas.push(commas);
+            commas += u32::from(w == COMMA);
+            sc.seq.push(w);
+        }
+        // Tokens inside a mention are never a slice bound: they get the
+        // mention's own index.
+        let here = sc.seq.len() as u32;
+        for x in &mut sc.at[a.tokens.clone()] {
+            *x = here;
+        }
+        sc.commas.push(commas);
+        sc.seq.push(TYPE_TOKENS[a.kind as usize]);
+        i = a.tokens.end;
+    }
+    sc.kinds.push(kinds);
+    sc.at[last.tokens.end] = sc.seq.len() as u32;
+    sc.commas.push(commas);
+}
+
+/// Tokens from mention `from` to mention `a` (0 when they touch or
+/// overlap), as NEAREST measures them.
+#[inline(always)]
+fn gap(from: &super::view::Arg, a: &super::view::Arg) -> u32 {
+    let d = if a.tokens.start >= from.tokens.end {
+        a.tokens.start - from.tokens.end
+    } else {
+        from.tokens.start.saturating_sub(a.tokens.end)
+    };
+    d as u32
+}
+
+/// The least [`gap`] from mention `from` to a mention of type `kind` over
+/// other tokens (`u32::MAX` for none), cached in `near`.
+#[inline(always)]
+fn nearest_distance(args: &[super::view::Arg], near: &mut [u32], from: usize, kind: EntityType) -> u32 {
+    let k = from * 4 + kind as usize;
+    if near[k] == NEAR_NOT_YET {
+        let f = &args[from];
+        near[k] = args
+            .iter()
+            .filter(|a| a.kind == kind && a.tokens != f.tokens)
+            .map(|a| gap(f, a))
+            .min()
+            .unwrap_or(u32::MAX);
+    }
+    near[k]
+}
+
+/// The weights of a pair's features that are hashed per pair: SUBTYPES,
+/// FIRST, LAST, FIRST_LAST and SEQUENCE over the collapsed words between
+/// the two mentions, and, when `direct` (no prefix sums for the pair's
+/// group), BETWEEN, BETWEEN_DIR and BIGRAM.
+#[inline(always)]
+fn pair_sum(
+    w: &impl Fn(&[u64], usize) -> i32,
+    between: &[u64],
+    subtypes: (u64, u64),
+    label: usize,
+    dir: u64,
+    direct: bool,
+) -> i32 {
+    let mut q = w(&[t::SUBTYPES, subtypes.0, subtypes.1, dir], label);
+    if let (Some(&first), Some(&last)) = (between.first(), between.last()) {
+        if direct {
+            for &x in between {
+                q += w(&[t::BETWEEN, x], label) + w(&[t::BETWEEN_DIR, x, dir], label);
+            }
+            for pair in between.windows(2) {
+                q += w(&[t::BIGRAM, pair[0], pair[1], dir], label);
+            }
+        }
+        q += w(&[t::FIRST, first, dir], label);
+        q += w(&[t::LAST, last, dir], label);
+        q += w(&[t::FIRST_LAST, first, last, dir], label);
+    }
+    if between.len() <= 5 {
+        let mut parts = [0u64; 7];
+        parts[0] = t::SEQUENCE;
+        parts[1..=between.len()].copy_from_slice(between);
+        parts[between.len() + 1] = dir;
+        q += w(&parts[..between.len() + 2], label);
+    }
+    q
+}
+
+/// The templates of one mention's own features, by role.
+struct RoleTemplates {
+    mention: u64,
+    head: u64,
+    len: u64,
+    word: u64,
+    class: u64,
+    prev: u64,
+    next: u64,
+    prev2: u64,
+    next2: u64,
+}
+
+/// [`RoleTemplates`] of the subject (0) and the object (1).
+const ROLES: [RoleTemplates; 2] = [
+    RoleTemplates {
+        mention: t::S_MENTION,
+        head: t::S_HEAD,
+        len: t::S_LEN,
+        word: t::S_WORD,
+        class: t::S_CLASS,
+        prev: t::S_PREV,
+        next: t::S_NEXT,
+        prev2: t::S_PREV2,
+        next2: t::S_NEXT2,
+    },
+    RoleTemplates {
+        mention: t::O_MENTION,
+        head: t::O_HEAD,
+        len: t::O_LEN,
+        word: t::O_WORD,
+        class: t::O_CLASS,
+        prev: t::O_PREV,
+        next: t::O_NEXT,
+        prev2: t::O_PREV2,
+        next2: t::O_NEXT2,
+    },
+];
+
+/// The weights of one mention's own features in `role` (0 subject, 1
+/// object) that do not depend on the direction: its text, head, length,
+/// words, place class and the two words on either side.
+#[inline(always)]
+fn mention_sum(
+    w: &impl Fn(&[u64], usize) -> i32,
+    tok: &[u64],
+    hashes: &ArgHashes,
+    tokens: &std::ops::Range<usize>,
+    role: usize,
+    label: usize,
+    word: &impl Fn(isize) -> u64,
+) -> i32 {
+    let r = &ROLES[role];
+    let (start, end) = (tokens.start as isize, tokens.end as isize);
+    let mut q = w(&[r.mention, hashes.mention], label)
+        + w(&[r.head, tok[tokens.end - 1]], label)
+        + w(&[r.len, tokens.len().min(4) as u64], label);
+    for &x in &tok[tokens.clone()] {
+        q += w(&[r.word, x], label);
+    }
+    if hashes.class != 0 {
+        q += w(&[r.class, hashes.class], label);
+    }
+    q + w(&[r.prev2, word(start - 2), word(start - 1)], label)
+        + w(&[r.next2, word(end), word(end + 1)], label)
+}
+
+/// The weights of one mention's own features in `role` that depend on the
+/// direction: the word before and after it, and LEFT_PREV or RIGHT_NEXT
+/// when it is the pair's left or right mention.
+#[inline(always)]
+fn mention_dir_sum(
+    w: &impl Fn(&[u64], usize) -> i32,
+    tokens: &std::ops::Range<usize>,
+    role: usize,
+    label: usize,
+    dir: u64,
+    word: &impl Fn(isize) -> u64,
+) -> i32 {
+    let r = &ROLES[role];
+    let (prev, next) = (word(tokens.start as isize - 1), word(tokens.end as isize));
+    // Forward, the subject is on the left; backward, on the right.
+    let left = (role == 0) == (dir == 1);
+    w(&[r.prev, prev, dir], label)
+        + w(&[r.next, next, dir], label)
+        + if left {
+            w(&[t::LEFT_PREV, prev, dir], label)
+        } else {
+            w(&[t::RIGHT_NEXT, next, dir], label)
+        }
 }
 
 /// The word hashes of a token range with every mention collapsed to its
@@ -1609,6 +2249,137 @@ mod tests {
         let back = PairClassifier::from_bytes(&model.to_bytes()).unwrap();
         assert_eq!(back.templates, mask);
         assert_eq!(back.score_all(&v), model.score_all(&v));
+    }
+
+    /// A model with every slot a pseudo-random non-zero weight, so that a
+    /// feature summed twice or missed changes the score.
+    fn random_model(bits: u32, templates: u64, rng: &mut u64) -> PairClassifier {
+        let weights: Vec<i8> = (0..1usize << bits)
+            .map(|_| {
+                let q = (next(rng) % 255) as i16 - 127;
+                if q == 0 {
+                    1
+                } else {
+                    q as i8
+                }
+            })
+            .collect();
+        PairClassifier {
+            bits,
+            fixed: FixedSums::new(&weights, bits, templates),
+            weights,
+            scale: 0.013,
+            templates,
+            thresholds: [0.5; RELATION_TYPES.len()],
+            convention: Convention::default(),
+        }
+    }
+
+    fn next(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    /// A random sentence over a small vocabulary (repeated words, commas,
+    /// listed places) with up to 9 mentions: sorted and disjoint when
+    /// `disjoint`, else overlapping and in any order.
+    fn random_view(rng: &mut u64, disjoint: bool) -> SentenceView<'static> {
+        use EntityType::*;
+        const WORDS: [&str; 12] = [
+            "the", ",", "of", "in", "said", "Texas", "France", "Acme", "Smith", "and", "killed", "Mr.",
+        ];
+        const KINDS: [EntityType; 4] = [PER, ORG, LOC, MISC];
+        const SUBTYPES: [Option<&str>; 3] = [None, Some("country"), Some("city")];
+        let len = 1 + (next(rng) % 40) as usize;
+        let words: Vec<&'static str> = (0..len).map(|_| WORDS[(next(rng) % 12) as usize]).collect();
+        let mut args = Vec::new();
+        if disjoint {
+            let mut i = 0;
+            while i < len {
+                i += (next(rng) % 6) as usize;
+                let end = i + 1 + (next(rng) % 3) as usize;
+                if end > len {
+                    break;
+                }
+                args.push((i, end, KINDS[(next(rng) % 4) as usize]));
+                i = end;
+            }
+        } else {
+            for _ in 0..next(rng) % 8 {
+                let start = (next(rng) % len as u64) as usize;
+                let end = (start + 1 + (next(rng) % 4) as usize).min(len);
+                args.push((start, end, KINDS[(next(rng) % 4) as usize]));
+            }
+        }
+        let mut v = view(&words, &args);
+        for a in &mut v.args {
+            a.subtype = SUBTYPES[(next(rng) % 3) as usize];
+        }
+        v
+    }
+
+    fn bits_of(scored: &[Scored]) -> Vec<(usize, usize, usize, u32)> {
+        scored
+            .iter()
+            .map(|c| (c.subject, c.object, c.label, c.probability.to_bits()))
+            .collect()
+    }
+
+    #[test]
+    fn sentence_scoring_is_the_sum_over_pair_features_bit_for_bit() {
+        let mut rng = 0x1234_5678_9abc_def1u64;
+        let shipped = crate::pipeline::relations::RelationModels::load()
+            .unwrap()
+            .classifier
+            .unwrap();
+        let models = [
+            random_model(12, t::ALL, &mut rng),
+            random_model(10, t::ALL, &mut rng),
+            // Templates dropped, some of them summed in advance.
+            random_model(
+                12,
+                templates_without(&["bias".into(), "s_word".into(), "between".into(), "o_prev".into()])
+                    .unwrap(),
+                &mut rng,
+            ),
+            random_model(12, t::ALL & next(&mut rng) & next(&mut rng), &mut rng),
+            shipped,
+        ];
+        let (mut fast, mut fallback, mut prefixed, mut direct) = (0, 0, 0, 0);
+        for round in 0..600 {
+            let disjoint = round % 3 != 0;
+            let v = random_view(&mut rng, disjoint);
+            for model in &models {
+                let mut reference = Vec::new();
+                model.score_pairs(&v, model.templates, &mut reference);
+                let mut sc = Scoring::default();
+                let mut sums = Vec::new();
+                let took = model.score_sentence(&v, model.templates, &mut sc, &mut sums);
+                let overlapping = v.args.windows(2).any(|w| w[1].tokens.start < w[0].tokens.end);
+                assert_eq!(took, !overlapping, "{:?}", v.args);
+                if took {
+                    fast += 1;
+                    assert_eq!(bits_of(&sums), bits_of(&reference), "{:?} {:?}", v.words, v.args);
+                    if v.args.len() >= 2 {
+                        prefixed += sc.groups.iter().filter(|g| g.offset != u32::MAX).count();
+                        direct += sc
+                            .groups
+                            .iter()
+                            .filter(|g| g.offset == u32::MAX && g.lo != u32::MAX)
+                            .count();
+                    }
+                } else {
+                    fallback += 1;
+                }
+                // The public entry point, whichever path it takes.
+                assert_eq!(bits_of(&model.score_all(&v)), bits_of(&reference));
+            }
+        }
+        // Both paths, and both ways of summing the between words, ran.
+        assert!(fast > 1000 && fallback > 300, "{fast} {fallback}");
+        assert!(prefixed > 500 && direct > 500, "{prefixed} {direct}");
     }
 
     #[test]
