@@ -80,6 +80,10 @@ pub struct Args {
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
+    /// Write the training pages' edit units (page, unit, label, weight, line text, features) as
+    /// TSV to this file and stop: for error analysis, before any model is fitted.
+    #[arg(long)]
+    pub dump: Option<PathBuf>,
 }
 
 /// One page, ready for training and scoring.
@@ -210,6 +214,33 @@ fn prepare(page: &Page, line_model: Option<&LineModel>) -> Prepared {
         weights,
     });
     prepared
+}
+
+/// Writes the edit units of `pages` as TSV (see `Args::dump`).
+fn dump_units(pages: &[&Prepared], path: &std::path::Path) -> anyhow::Result<()> {
+    let mut out = String::from("page\tunit\tlabel\tweight\ttext\tfeatures\n");
+    for p in pages {
+        let Some(e) = &p.edit else { continue };
+        let candidates = e.view.candidates();
+        let lines = e
+            .view
+            .ext
+            .iter()
+            .map(|l| ("d", l))
+            .chain(candidates.iter().map(|&i| ("a", &e.view.visible[i])));
+        for (((unit, line), names), (y, w)) in lines.zip(&e.names).zip(e.labels.iter().zip(&e.weights)) {
+            let text: String = line.clean.chars().take(100).filter(|c| *c != '\t').collect();
+            out.push_str(&format!(
+                "{}\t{unit}\t{}\t{w:.3}\t{text}\t{}\n",
+                p.id,
+                u8::from(*y),
+                names.join(" ")
+            ));
+        }
+    }
+    std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))?;
+    println!("wrote the training pages' edit units to {}", path.display());
+    Ok(())
 }
 
 fn weight(line: &text::Line) -> f32 {
@@ -406,6 +437,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     drop(pages);
     let train: Vec<&Prepared> = prepared.iter().filter(|p| !p.heldout).collect();
     let heldout: Vec<&Prepared> = prepared.iter().filter(|p| p.heldout).collect();
+    if let Some(path) = &args.dump {
+        return dump_units(&train, path);
+    }
     let aligned = train.iter().filter(|p| p.edit.is_some()).count();
     println!(
         "pages: {} train ({aligned} aligned), {} held out; prepared in {:.1} s",

@@ -46,7 +46,11 @@
 //! probabilities, neither part beat the current path on the WCXB dev
 //! training pages (edit: +0.15 points at best, −0.1 to −0.25 held out;
 //! switch: −0.1), although the per-decision oracles leave 2–3 points of room
-//! (docs/clean-html.md, session 5).
+//! (docs/clean-html.md, session 5). Session 6 added DOM evidence per line
+//! ([`line_dom`]: place against the extraction's main container, whether
+//! the line's container is held, its ancestors' tags and hashed class/id
+//! tokens): +0.2 points on the training pages at best, −0.24 held out, so
+//! it still ships empty (docs/clean-html.md, session 6).
 //!
 //! Pages whose extraction is mostly not on the visible lines (content that
 //! a browser renders from `<noscript>`, data attributes or JSON-LD, as on

@@ -183,8 +183,10 @@ pub fn parse(html: &str, url: Option<&str>, dom: bool) -> Result<Parts, Box<Page
         }));
     }
     let doc = Document::from(html);
-    let metadata = read_metadata(&doc);
-    let title = metadata_title(&doc);
+    // The JSON-LD objects are read once for both.
+    let ld = json_ld_articles(&doc);
+    let metadata = read_metadata_with(&doc, &ld);
+    let title = metadata_title_with(&doc, &ld);
     let depth = max_depth(&doc);
     let Visible {
         text: visible,
@@ -1011,11 +1013,11 @@ pub fn visible_walk(doc: &Document, dom: bool) -> Visible {
             continue;
         }
         if node.is_element() {
-            let name = node
-                .node_name()
-                .map(|n| n.to_ascii_lowercase())
-                .unwrap_or_default();
-            let block = BLOCK.contains(&name.as_str());
+            // The parser lower-cases HTML element names (foreign content,
+            // where case is kept, is in skipped `svg`/`math` subtrees).
+            let tendril = node.node_name().unwrap_or_default();
+            let name: &str = &tendril;
+            let block = BLOCK.contains(&name);
             if leaving {
                 if name == "a" {
                     link_depth = link_depth.saturating_sub(1);
@@ -1028,7 +1030,7 @@ pub fn visible_walk(doc: &Document, dom: bool) -> Visible {
                 }
                 continue;
             }
-            if SKIP.contains(&name.as_str()) || node.has_attr("hidden") || is_hidden_style(&node) {
+            if SKIP.contains(&name) || node.has_attr("hidden") || is_hidden_style(&node) {
                 continue;
             }
             if name == "br" {
@@ -1124,8 +1126,13 @@ fn flush(line: &mut String, out: &mut String) {
 }
 
 /// Title: JSON-LD headline, then og:title, then `<title>`, then the first h1.
+#[cfg(test)]
 fn metadata_title(doc: &Document) -> Option<String> {
-    let ld = json_ld_articles(doc);
+    metadata_title_with(doc, &json_ld_articles(doc))
+}
+
+/// [`metadata_title`] with the page's JSON-LD objects already read.
+fn metadata_title_with(doc: &Document, ld: &[Value]) -> Option<String> {
     ld.iter()
         .find_map(|v| str_field(v, "headline").or_else(|| str_field(v, "name")))
         .or_else(|| meta(doc, "meta[property='og:title'], meta[name='og:title']"))
@@ -1143,7 +1150,11 @@ fn meta(doc: &Document, sel: &str) -> Option<String> {
 /// Author, published date, language, canonical URL and site name from
 /// JSON-LD first, then Open Graph and meta tags.
 pub fn read_metadata(doc: &Document) -> PageMetadata {
-    let ld = json_ld_articles(doc);
+    read_metadata_with(doc, &json_ld_articles(doc))
+}
+
+/// [`read_metadata`] with the page's JSON-LD objects already read.
+fn read_metadata_with(doc: &Document, ld: &[Value]) -> PageMetadata {
     let author = ld
         .iter()
         .find_map(|v| v.get("author").and_then(person_names))
@@ -1279,6 +1290,11 @@ mod tests {
                     <p>Un <b>beau</b> texte.</p><script>var x;</script><div hidden>caché</div>\
                     <ul><li>a</li><li>b</li></ul>x<br>y</body></html>";
         assert_eq!(html_to_text(html), "Menu\nUn beau texte.\na\nb\nx\ny");
+        // Upper-case tag names are blocks and skipped elements all the same.
+        assert_eq!(
+            html_to_text("<BODY><P>Un</P><Div>deux<SCRIPT>x</SCRIPT></Div>"),
+            "Un\ndeux"
+        );
     }
 
     #[test]
