@@ -9,7 +9,8 @@
 #
 # Run it again whenever the line model (data/boilerplate/line-model.tsv.gz)
 # or its features change. About 25 minutes on two cores (folds 2.5-5.5 min
-# each, the combiner about 6-12 min).
+# each, the combiner about 6-14 min; both about twice that on a loaded
+# machine).
 #
 # Usage: scripts/train-html-combiner.sh [WCXB_DEV_DIR] [WORK_DIR] [train clean-html options]
 set -euo pipefail
@@ -42,9 +43,12 @@ for k in 1 2 3 4; do
   "$bin" train clean "$fold" --out "$work/model-f$k.tsv.gz"
 done
 
-# Prints the cross-fitted train and the held-out F1 of each variant. Add
-# --ship-edit and/or --ship-switch only for a part that beats the current
-# path on the cross-fitted training pages; without them the file written is
-# empty (the current state: no part did, docs/clean-html.md).
-RUST_LOG=error "$bin" train clean-html "$wcxb" --fold-models "$work" --l2 1e-4 --features base \
+# Prints the cross-fitted train and the held-out F1 of each variant:
+# without the DOM features (nodom), with them (base), and with their crosses
+# (domx). Add --ship-edit and/or --ship-switch only for a part that beats the
+# current path on the cross-fitted training pages and held out; without them
+# the file written is empty (the current state: no part did, sessions 5 and
+# 6 in docs/clean-html.md).
+RUST_LOG=error "$bin" train clean-html "$wcxb" --fold-models "$work" --l2 1e-4 \
+  --features nodom --features base --features domx \
   --out data/boilerplate/html-combiner.tsv.gz "$@"
