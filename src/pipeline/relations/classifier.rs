@@ -314,6 +314,12 @@ impl PairClassifier {
     /// (always for the stage's views), else pair by pair.
     pub fn score_all(&self, view: &SentenceView) -> Vec<Scored> {
         let mut out = Vec::new();
+        self.score_into(view, &mut out);
+        out
+    }
+
+    /// [`PairClassifier::score_all`], appended to `out`.
+    fn score_into(&self, view: &SentenceView, out: &mut Vec<Scored>) {
         let done = SCORING.with(|cell| {
             let Ok(mut scratch) = cell.try_borrow_mut() else {
                 return false;
@@ -323,17 +329,16 @@ impl PairClassifier {
             // copy (passed as a literal here, inside the closure, so that it
             // stays one).
             let done = if self.templates == t::ALL {
-                self.score_sentence(view, t::ALL, &mut scratch, &mut out)
+                self.score_sentence(view, t::ALL, &mut scratch, out)
             } else {
-                self.score_sentence(view, self.templates, &mut scratch, &mut out)
+                self.score_sentence(view, self.templates, &mut scratch, out)
             };
             scratch.bound();
             done
         });
         if !done {
-            self.score_pairs(view, self.templates, &mut out);
+            self.score_pairs(view, self.templates, out);
         }
-        out
     }
 
     /// Scores every candidate pair by summing the weights of
@@ -372,9 +377,30 @@ impl PairClassifier {
     /// convention (joined places, title words, final period).
     pub fn predict(&self, view: &SentenceView) -> Vec<Prediction> {
         let view = self.convention.apply(view);
-        let arg = |a: usize, role| (view.args[a].entity, self.convention.argument_span(&view, a, role));
-        select(&self.thresholds, self.score_all(&view))
-            .into_iter()
+        // The scored pairs go through a per-thread buffer, selected in
+        // place: the returned list is the sentence's only allocation, and
+        // only when it keeps a relation.
+        PREDICTING.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scored) => {
+                let out = self.predict_with(&view, &mut scored);
+                if scored.capacity() > KEEP_MAX {
+                    *scored = Vec::new();
+                }
+                out
+            }
+            Err(_) => self.predict_with(&view, &mut Vec::new()),
+        })
+    }
+
+    /// [`PairClassifier::predict`] on the joined view, with `scored` as
+    /// scratch.
+    fn predict_with(&self, view: &SentenceView, scored: &mut Vec<Scored>) -> Vec<Prediction> {
+        scored.clear();
+        self.score_into(view, scored);
+        select_in_place(&self.thresholds, scored);
+        let arg = |a: usize, role| (view.args[a].entity, self.convention.argument_span(view, a, role));
+        scored
+            .iter()
             .map(|c| Prediction {
                 label: c.label,
                 subject: arg(c.subject, Some((c.label, 0))),
@@ -652,13 +678,26 @@ impl<'a> Reader<'a> {
 
 /// The scored pairs at or above their type's threshold, and for two
 /// mentions at most one relation (the likelier one).
-pub fn select(thresholds: &[f32; RELATION_TYPES.len()], scored: Vec<Scored>) -> Vec<Scored> {
-    let mut kept: Vec<Scored> = Vec::new();
-    for c in scored
-        .into_iter()
-        .filter(|c| c.probability >= thresholds[c.label])
-    {
-        if let Some(other) = kept.iter_mut().find(|k| {
+pub fn select(thresholds: &[f32; RELATION_TYPES.len()], mut scored: Vec<Scored>) -> Vec<Scored> {
+    select_in_place(thresholds, &mut scored);
+    scored
+}
+
+/// [`select`] on `scored` itself.
+fn select_in_place(thresholds: &[f32; RELATION_TYPES.len()], scored: &mut Vec<Scored>) {
+    // In place: the kept pairs are compacted to the front of `scored`
+    // (`kept` of them), in the order of their first appearance, each
+    // replaced by a later pair of the same two mentions that is likelier.
+    // No second vector per sentence.
+    let mut kept = 0;
+    for i in 0..scored.len() {
+        let c = scored[i];
+        // Not `<`: a NaN probability is below every threshold.
+        let passes = c.probability >= thresholds[c.label];
+        if !passes {
+            continue;
+        }
+        if let Some(other) = scored[..kept].iter_mut().find(|k| {
             (k.subject == c.object && k.object == c.subject)
                 || (k.subject == c.subject && k.object == c.object)
         }) {
@@ -666,10 +705,11 @@ pub fn select(thresholds: &[f32; RELATION_TYPES.len()], scored: Vec<Scored>) -> 
                 *other = c;
             }
         } else {
-            kept.push(c);
+            scored[kept] = c;
+            kept += 1;
         }
     }
-    kept
+    scored.truncate(kept);
 }
 
 fn sigmoid(z: f32) -> f32 {
@@ -879,7 +919,7 @@ pub struct ArgCache<'v> {
     /// The view's word ids.
     tokens: &'v [u64],
     /// Per mention: its whole text's hash, its place class (1 country,
-    /// 2 US state, 3 other listed place, 0 none or not a place) and its
+    /// 2 US state, 0 none or not a place) and its
     /// subtype's hash, in one allocation.
     args: Vec<ArgHashes>,
     /// Per token, the first mention covering it ([`NO_ARG`] for none):
@@ -899,20 +939,21 @@ fn arg_hashes(view: &SentenceView, out: &mut Vec<ArgHashes>) {
         // Places only: the class lookups were a good part of the
         // per-sentence cost, and a person or organisation named like a
         // state is no place.
+        // One word: its id is the lookup key already; more: the joined
+        // text hashed word by word, with no joined string.
         let class = if a.kind != EntityType::LOC {
-            None
+            0
         } else if a.tokens.len() == 1 {
-            lexicon::place_class(&view.norm[a.tokens.start])
+            lexicon::place_class_id(view.ids[a.tokens.start])
         } else {
-            lexicon::place_class(&view.norm_text(a.tokens.clone()))
+            lexicon::place_class_words(view.norm[a.tokens.clone()].iter().map(|w| &**w))
         };
         ArgHashes {
             mention: combine(&view.ids[a.tokens.clone()]),
             class: match class {
-                Some("country") => 1,
-                Some("us_state") => 2,
-                Some(_) => 3,
-                None => 0,
+                lexicon::PLACE_COUNTRY => 1,
+                lexicon::PLACE_US_STATE => 2,
+                _ => 0,
             },
             subtype: a.subtype.map_or(0, fnv),
         }
@@ -1128,6 +1169,8 @@ const KEEP_MAX: usize = 1 << 12;
 
 thread_local! {
     static SCORING: std::cell::RefCell<Scoring> = std::cell::RefCell::new(Scoring::default());
+    /// [`PairClassifier::predict`]'s scored pairs.
+    static PREDICTING: std::cell::RefCell<Vec<Scored>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The mentions are sorted, non-empty, inside the sentence and do not
@@ -2325,6 +2368,66 @@ mod tests {
             .iter()
             .map(|c| (c.subject, c.object, c.label, c.probability.to_bits()))
             .collect()
+    }
+
+    /// `select` in place keeps what a second vector kept: the same pairs,
+    /// in the same order, on random scored lists with repeated mention
+    /// pairs in both directions and probabilities around the thresholds.
+    #[test]
+    fn select_in_place_matches_the_two_vector_selection() {
+        fn reference(thresholds: &[f32; RELATION_TYPES.len()], scored: Vec<Scored>) -> Vec<Scored> {
+            let mut kept: Vec<Scored> = Vec::new();
+            for c in scored
+                .into_iter()
+                .filter(|c| c.probability >= thresholds[c.label])
+            {
+                if let Some(other) = kept.iter_mut().find(|k| {
+                    (k.subject == c.object && k.object == c.subject)
+                        || (k.subject == c.subject && k.object == c.object)
+                }) {
+                    if c.probability > other.probability {
+                        *other = c;
+                    }
+                } else {
+                    kept.push(c);
+                }
+            }
+            kept
+        }
+        let mut rng = 0x1234_5678_9abc_def1u64;
+        let mut next = |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        let thresholds = [0.3, 0.5, 0.4, 0.6, 0.2];
+        let mut merged = 0;
+        for _ in 0..2000 {
+            let len = next(12) as usize;
+            let scored: Vec<Scored> = (0..len)
+                .map(|_| Scored {
+                    subject: next(4) as usize,
+                    object: next(4) as usize,
+                    label: next(RELATION_TYPES.len() as u64) as usize,
+                    probability: if next(50) == 0 {
+                        f32::NAN
+                    } else {
+                        next(11) as f32 / 10.0
+                    },
+                })
+                .collect();
+            let want = reference(&thresholds, scored.clone());
+            let got = select(&thresholds, scored.clone());
+            assert_eq!(format!("{got:?}"), format!("{want:?}"));
+            // Lists where two passing pairs joined the same mentions.
+            let passing = scored
+                .iter()
+                .filter(|c| c.probability >= thresholds[c.label])
+                .count();
+            merged += usize::from(want.len() < passing && !want.is_empty());
+        }
+        assert!(merged > 100, "too few lists with a merged pair: {merged}");
     }
 
     #[test]

@@ -310,22 +310,73 @@ const COUNTRIES: &[&str] = &[
     "belize",
 ];
 
+/// [`place_class_words`]'s answer for a country.
+pub const PLACE_COUNTRY: u8 = 1;
+/// [`place_class_words`]'s answer for a US state.
+pub const PLACE_US_STATE: u8 = 2;
+
+/// The listed places by the [`word_id`] of their normalised text: states
+/// win for the few names that are both ("georgia").
+fn place_table() -> &'static HashMap<u64, u8, IdBuild> {
+    static TABLE: OnceLock<HashMap<u64, u8, IdBuild>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = HashMap::default();
+        for c in COUNTRIES {
+            t.insert(word_id(c), PLACE_COUNTRY);
+        }
+        for s in US_STATES {
+            t.insert(word_id(s), PLACE_US_STATE);
+        }
+        t
+    })
+}
+
 /// The class of a place name (`"us_state"`, `"country"`), from its
 /// normalised text.
 pub fn place_class(norm: &str) -> Option<&'static str> {
-    static TABLE: OnceLock<HashMap<u64, &'static str, IdBuild>> = OnceLock::new();
-    let table = TABLE.get_or_init(|| {
-        let mut t = HashMap::default();
-        for c in COUNTRIES {
-            t.insert(word_id(c), "country");
+    match place_table().get(&word_id(norm)).copied() {
+        Some(PLACE_COUNTRY) => Some("country"),
+        Some(PLACE_US_STATE) => Some("us_state"),
+        _ => None,
+    }
+}
+
+/// [`place_class`] of the normalised words joined by single spaces, as
+/// [`PLACE_COUNTRY`], [`PLACE_US_STATE`] or 0 for none, without building
+/// the joined string: the classifier asks this for every place mention
+/// of every sentence, and the joined `String` was one allocation per
+/// multi-word place. One word's class is its [`word_id`] looked up, which
+/// the caller usually has already ([`place_class_id`]).
+pub fn place_class_words<'w>(words: impl IntoIterator<Item = &'w str>) -> u8 {
+    // FNV-1a over the joined text's bytes, fed word by word: the same
+    // value as `word_id(&words.join(" "))` (a test checks it on every
+    // listed name).
+    let mut h = FNV_OFFSET;
+    for (i, w) in words.into_iter().enumerate() {
+        if i > 0 {
+            h = fnv_step(h, b' ');
         }
-        // States win for the few names that are both ("georgia").
-        for s in US_STATES {
-            t.insert(word_id(s), "us_state");
+        for &b in w.as_bytes() {
+            h = fnv_step(h, b);
         }
-        t
-    });
-    table.get(&word_id(norm)).copied()
+    }
+    place_class_id(h)
+}
+
+/// The place class of a name by its normalised text's [`word_id`]: as
+/// [`place_class_words`].
+#[inline]
+pub fn place_class_id(id: u64) -> u8 {
+    place_table().get(&id).copied().unwrap_or(0)
+}
+
+/// [`word_id`]'s FNV-1a start value.
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// One byte of [`word_id`]'s FNV-1a.
+#[inline(always)]
+fn fnv_step(h: u64, b: u8) -> u64 {
+    (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
 }
 
 #[cfg(test)]
@@ -337,5 +388,40 @@ mod tests {
         assert_eq!(place_class("calif."), Some("us_state"));
         assert_eq!(place_class("u.s."), Some("country"));
         assert_eq!(place_class("dallas"), None);
+    }
+
+    /// The word-by-word lookup gives [`place_class`]'s answer for every
+    /// listed name (split on its spaces, as the view's words would be),
+    /// and for names that are not listed.
+    #[test]
+    fn word_lookup_agrees_with_the_string_lookup() {
+        let code = |c: Option<&str>| match c {
+            Some("country") => PLACE_COUNTRY,
+            Some("us_state") => PLACE_US_STATE,
+            _ => 0,
+        };
+        let extra = [
+            "dallas",
+            "new",
+            "york",
+            "new  york",
+            "",
+            "united states of america",
+            "south",
+        ];
+        let mut multi = 0;
+        for name in COUNTRIES.iter().chain(US_STATES).chain(&extra) {
+            let want = code(place_class(name));
+            assert_eq!(place_class_words(name.split(' ')), want, "{name:?}");
+            assert_eq!(place_class_id(word_id(name)), want, "{name:?}");
+            if name.contains(' ') && want != 0 {
+                multi += 1;
+            }
+        }
+        assert!(multi > 5, "too few multi-word names compared: {multi}");
+        assert_eq!(place_class_words(["new", "york"]), PLACE_US_STATE);
+        assert_eq!(place_class_words(["georgia"]), PLACE_US_STATE);
+        assert_eq!(place_class_words(["united", "kingdom"]), PLACE_COUNTRY);
+        assert_eq!(place_class_words(["new", "yorkshire"]), 0);
     }
 }
