@@ -630,6 +630,41 @@ struct Boosted {
 }
 
 /// `acc += scale × (w, b)`: for the mean of the fold fits.
+/// One logistic pass cross-fitted over `folds` (`fold_of[k]` is page `k`'s
+/// fold): each training page's line probabilities from the model fitted
+/// without its fold, and the mean of the fold models (what
+/// `--average-folds` ships). The line pass and the stacked pass both go
+/// through here, so their out-of-fold numbers are computed the same way.
+fn cross_fit(
+    trainset: &[&Prepared],
+    feats: &[Vec<Vec<u32>>],
+    fold_of: &[usize],
+    folds: usize,
+    n_features: usize,
+    args: &Args,
+) -> (Vec<Vec<f32>>, (Vec<f32>, f32)) {
+    let mut oof: Vec<Vec<f32>> = vec![Vec::new(); trainset.len()];
+    let mut mean = (vec![0f32; n_features], 0f32);
+    for fold in 0..folds {
+        let (inside, outside): (Vec<usize>, Vec<usize>) =
+            (0..trainset.len()).partition(|&k| fold_of[k] != fold);
+        let pages: Vec<&Prepared> = inside.iter().map(|&k| trainset[k]).collect();
+        let fold_feats: Vec<Vec<Vec<u32>>> = inside.iter().map(|&k| feats[k].clone()).collect();
+        let (w, b) = fit(
+            &examples(&pages, &fold_feats),
+            n_features,
+            args.epochs,
+            args.l2,
+            RATE,
+        );
+        for k in outside {
+            oof[k] = feats[k].iter().map(|ids| predict(&w, b, ids)).collect();
+        }
+        add_scaled(&mut mean, &w, b, 1.0 / folds as f32);
+    }
+    (oof, mean)
+}
+
 fn add_scaled(acc: &mut (Vec<f32>, f32), w: &[f32], b: f32, scale: f32) {
     for (a, v) in acc.0.iter_mut().zip(w) {
         *a += scale * v;
@@ -1029,19 +1064,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     // (1) the line pass on all training pages, and cross-fitted.
     let folds = args.folds.max(2);
     let fold_of = assign_folds(trainset.len(), folds, args.fold_seed);
-    let mut oof: Vec<Vec<f32>> = vec![Vec::new(); trainset.len()];
-    let mut mean1 = (vec![0f32; n1], 0f32);
-    for fold in 0..folds {
-        let (inside, outside): (Vec<usize>, Vec<usize>) =
-            (0..trainset.len()).partition(|&k| fold_of[k] != fold);
-        let pages: Vec<&Prepared> = inside.iter().map(|&k| trainset[k]).collect();
-        let feats: Vec<Vec<Vec<u32>>> = inside.iter().map(|&k| line_feats[k].clone()).collect();
-        let (w, b) = fit(&examples(&pages, &feats), n1, args.epochs, args.l2, RATE);
-        for k in outside {
-            oof[k] = line_feats[k].iter().map(|ids| predict(&w, b, ids)).collect();
-        }
-        add_scaled(&mut mean1, &w, b, 1.0 / folds as f32);
-    }
+    let (oof, mean1) = cross_fit(&trainset, &line_feats, &fold_of, folds, n1, &args);
     let (w1, b1) = if args.average_folds {
         mean1
     } else {
@@ -1094,19 +1117,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             })
             .collect();
         let n_stack = stack_lexicon.names.len();
-        p2_oof = vec![Vec::new(); trainset.len()];
-        let mut mean2 = (vec![0f32; n_stack], 0f32);
-        for fold in 0..folds {
-            let (inside, outside): (Vec<usize>, Vec<usize>) =
-                (0..trainset.len()).partition(|&k| fold_of[k] != fold);
-            let pages: Vec<&Prepared> = inside.iter().map(|&k| trainset[k]).collect();
-            let feats: Vec<Vec<Vec<u32>>> = inside.iter().map(|&k| stack_feats[k].clone()).collect();
-            let (w, b) = fit(&examples(&pages, &feats), n_stack, args.epochs, args.l2, RATE);
-            for k in outside {
-                p2_oof[k] = stack_feats[k].iter().map(|ids| predict(&w, b, ids)).collect();
-            }
-            add_scaled(&mut mean2, &w, b, 1.0 / folds as f32);
-        }
+        let (fold_probs, mean2) = cross_fit(&trainset, &stack_feats, &fold_of, folds, n_stack, &args);
+        p2_oof = fold_probs;
         let (w2, b2) = if args.average_folds {
             mean2
         } else {
