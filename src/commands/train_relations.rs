@@ -21,10 +21,10 @@
 
 use crate::pipeline::entities::EntityStage;
 use crate::pipeline::relations::classifier::{
-    dropped_templates, select, templates_without, training_pairs, Convention, ConventionCounts,
+    candidates, dropped_templates, select, templates_without, training_pairs, Convention, ConventionCounts,
     PairClassifier, Scored, TrainConfig, TrainPair,
 };
-use crate::pipeline::relations::conll04::{self, relation_for, Example, RELATION_TYPES};
+use crate::pipeline::relations::conll04::{self, Example, RELATION_TYPES};
 use crate::pipeline::relations::example_view;
 use crate::pipeline::relations::harness::{gold_entity_scores, Harness, Run, Scores};
 use crate::pipeline::relations::RelationModels;
@@ -508,25 +508,16 @@ fn predicted_pairs(run: &Run, convention: &Convention, templates: u64, out: &mut
         let gold_of =
             |a: usize, role| run.gold_entity(convention.argument_span(&view, a, role), view.args[a].kind);
         let mut gold = Vec::new();
-        for s in 0..view.args.len() {
-            for o in 0..view.args.len() {
-                let Some(label) = relation_for(view.args[s].kind, view.args[o].kind) else {
-                    continue;
-                };
-                if s == o {
-                    continue;
-                }
-                let (Some(gs), Some(go)) = (gold_of(s, Some((label, 0))), gold_of(o, Some((label, 1))))
-                else {
-                    continue;
-                };
-                if ex
-                    .relations
-                    .iter()
-                    .any(|r| r.head == gs && r.tail == go && r.label == label)
-                {
-                    gold.push((s, o, label));
-                }
+        for (s, o, label) in candidates(&view) {
+            let (Some(gs), Some(go)) = (gold_of(s, Some((label, 0))), gold_of(o, Some((label, 1)))) else {
+                continue;
+            };
+            if ex
+                .relations
+                .iter()
+                .any(|r| r.head == gs && r.tail == go && r.label == label)
+            {
+                gold.push((s, o, label));
             }
         }
         let mut pairs = Vec::new();

@@ -348,28 +348,22 @@ impl PairClassifier {
     fn score_pairs(&self, view: &SentenceView, templates: u64, out: &mut Vec<Scored>) {
         let mut cache = ArgCache::new(view);
         let shift = 64 - self.bits;
-        // The pairs of [`candidates`], in its order, without its list.
-        for s in 0..view.args.len() {
-            for o in 0..view.args.len() {
-                let Some(label) = relation_for(view.args[s].kind, view.args[o].kind) else {
-                    continue;
-                };
-                if s == o {
-                    continue;
-                }
-                // Each feature's weight is added as it is hashed: no
-                // feature list per pair.
-                let mut q = 0i32;
-                pair_features(view, &mut cache, s, o, templates, &mut |f| {
-                    q += i32::from(self.weights[slot(f, label, shift)]);
-                });
-                out.push(Scored {
-                    subject: s,
-                    object: o,
-                    label,
-                    probability: sigmoid(q as f32 * self.scale),
-                });
-            }
+        // Off the stage's hot path since scoring by parts (views with
+        // overlapping mentions and tests only), so it walks the shared
+        // candidate list.
+        for (s, o, label) in candidates(view) {
+            // Each feature's weight is added as it is hashed: no feature
+            // list per pair.
+            let mut q = 0i32;
+            pair_features(view, &mut cache, s, o, templates, &mut |f| {
+                q += i32::from(self.weights[slot(f, label, shift)]);
+            });
+            out.push(Scored {
+                subject: s,
+                object: o,
+                label,
+                probability: sigmoid(q as f32 * self.scale),
+            });
         }
     }
 
