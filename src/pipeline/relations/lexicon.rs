@@ -9,7 +9,7 @@
 //! All entries are in [`super::view::normalize`]d form, tokens joined by
 //! single spaces.
 
-use super::view::{word_id, IdBuild};
+use super::view::{fnv_step, word_id, IdBuild, FNV_OFFSET};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -368,15 +368,6 @@ pub fn place_class_words<'w>(words: impl IntoIterator<Item = &'w str>) -> u8 {
 #[inline]
 pub fn place_class_id(id: u64) -> u8 {
     place_table().get(&id).copied().unwrap_or(0)
-}
-
-/// [`word_id`]'s FNV-1a start value.
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-
-/// One byte of [`word_id`]'s FNV-1a.
-#[inline(always)]
-fn fnv_step(h: u64, b: u8) -> u64 {
-    (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
 }
 
 #[cfg(test)]

@@ -154,12 +154,13 @@ pub fn recycle<T, U>(mut v: Vec<T>) -> Vec<U> {
 }
 
 /// FNV-1a's offset basis and prime (64 bits).
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+pub(super) const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0100_0000_01b3;
 
-/// One FNV-1a step.
+/// One FNV-1a step ([`word_id`] byte by byte; `lexicon` feeds it words
+/// without joining them).
 #[inline(always)]
-const fn fnv_step(h: u64, b: u8) -> u64 {
+pub(super) const fn fnv_step(h: u64, b: u8) -> u64 {
     (h ^ b as u64).wrapping_mul(FNV_PRIME)
 }
 
