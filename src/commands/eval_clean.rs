@@ -51,6 +51,11 @@ pub struct Args {
     /// of the embedded one, to score a trained variant without rebuilding.
     #[arg(long)]
     pub combiner: Option<PathBuf>,
+    /// Text path: read each page's scraped text from `DIR/<id>.txt` instead of rendering the
+    /// page's visible text ourselves, to measure how the line model holds up on another
+    /// scraper's rendering (`scripts/render_pages.py` writes such directories).
+    #[arg(long, value_name = "DIR", requires = "text")]
+    pub text_from: Option<PathBuf>,
 }
 
 /// The fixed split of a WCXB-layout directory by page id.
@@ -208,6 +213,24 @@ pub fn score_page_with(page: &Page, text_path: bool, extractor_baseline: bool) -
 }
 
 /// [`score_page_with`] with a given line combiner on the HTML path.
+/// Scores the text path on a scraped text rendered elsewhere (`--text-from`).
+fn score_rendered(page: &Page, dir: &Path) -> anyhow::Result<PageScore> {
+    let path = dir.join(format!("{}.txt", page.id));
+    let visible = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "cannot read {}: --text-from needs one <id>.txt per page",
+            path.display()
+        )
+    })?;
+    let output = clean::clean_text(&visible).text;
+    Ok(PageScore {
+        id: page.id.clone(),
+        score: eval::word_prf(&output, &page.truth),
+        baseline: Some(eval::word_prf(&visible, &page.truth)),
+        comment_form_survived: clean::has_comment_form(&output),
+    })
+}
+
 pub fn score_page_combined(
     page: &Page,
     text_path: bool,
@@ -268,22 +291,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let chunk = pages.len().div_ceil(jobs);
     let text_path = args.text;
     let extractor_baseline = args.baseline && !args.text;
+    let text_from = args.text_from.as_deref();
     let scores: Vec<PageScore> = std::thread::scope(|scope| {
         let handles: Vec<_> = pages
             .chunks(chunk)
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
-                        .map(|p| score_page_combined(p, text_path, extractor_baseline, combiner))
-                        .collect::<Vec<_>>()
+                        .map(|p| match text_from {
+                            Some(dir) => score_rendered(p, dir),
+                            None => Ok(score_page_combined(p, text_path, extractor_baseline, combiner)),
+                        })
+                        .collect::<anyhow::Result<Vec<_>>>()
                 })
             })
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().expect("eval worker panicked"))
-            .collect()
-    });
+            .map(|h| h.join().expect("eval worker panicked"))
+            .collect::<anyhow::Result<Vec<_>>>()
+            .map(|parts| parts.into_iter().flatten().collect())
+    })?;
     let elapsed = started.elapsed().as_secs_f64();
     let mut mean = eval::MeanPrf::default();
     let mut base = eval::MeanPrf::default();
