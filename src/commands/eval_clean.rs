@@ -56,6 +56,11 @@ pub struct Args {
     /// scraper's rendering (`scripts/render_pages.py` writes such directories).
     #[arg(long, value_name = "DIR", requires = "text")]
     pub text_from: Option<PathBuf>,
+    /// Use this line model file (as `newsflow train clean --out` writes it) instead of the
+    /// embedded one, on every path that uses it (the text path, and the HTML path's fallback),
+    /// to score a trained variant on any rendering without rebuilding.
+    #[arg(long, value_name = "FILE")]
+    pub line_model: Option<PathBuf>,
 }
 
 /// The fixed split of a WCXB-layout directory by page id.
@@ -260,6 +265,13 @@ pub fn score_page_combined(
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let load_started = Instant::now();
+    if let Some(path) = &args.line_model {
+        // Before anything touches the embedded model.
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let model = clean::model::LineModel::from_gz(&bytes)
+            .with_context(|| format!("{} is not a line model (see `train clean --out`)", path.display()))?;
+        clean::model::LineModel::replace_shipped(model)?;
+    }
     let mut pages = load_pages(&args.dir, args.limit)?;
     match args.split {
         Split::All => {}

@@ -142,6 +142,31 @@ pub struct Args {
     /// without rebuilding the binary.
     #[arg(long, value_name = "MODEL")]
     pub score: Option<PathBuf>,
+    /// Renderings of each training page's visible text to train on
+    /// (comma-separated): `blocks` (ours, `html_to_text`: one block element
+    /// per line; always used, and the only one that chooses the decoding and
+    /// gives the train-pages F1) and `nodes` (every text node on its own
+    /// line, as BeautifulSoup's `get_text("\n")`: links and bold words
+    /// break paragraphs). A page's renderings share a cross-fitting fold.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "blocks")]
+    pub renderings: Vec<Rendering>,
+    /// Loss weight of an extra rendering's lines relative to the page's own
+    /// rendering (0: not trained on, only scored out of fold, to measure the
+    /// model on that rendering of the training pages).
+    #[arg(long, default_value_t = 1.0)]
+    pub rendering_weight: f32,
+    /// Merge each page's fragment lines (a line that continues the one
+    /// before it: `model::merge_fragments`) before training and scoring;
+    /// the model file then says so (`#merge`) and `clean_text` merges too.
+    #[arg(long)]
+    pub merge_fragments: bool,
+}
+
+/// A way to render a page's visible text (see `--renderings`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Rendering {
+    Blocks,
+    Nodes,
 }
 
 /// Which probabilities choose the decoding (see `--choose-on`).
@@ -164,6 +189,9 @@ pub enum Weighting {
 struct Prepared {
     id: String,
     heldout: bool,
+    /// The extra rendering this is (`None`: the page's own rendering, which
+    /// alone chooses the decoding and is scored).
+    extra: Option<Rendering>,
     visible: String,
     truth: String,
     /// The truth's word multiset and its size, for fast scoring.
@@ -234,9 +262,14 @@ pub fn label_lines(lines: &[text::Line], truth: &str) -> Vec<bool> {
         .collect()
 }
 
-fn prepare(page: &Page, weighting: Weighting) -> Prepared {
-    let visible = clean::html_to_text(&page.html);
-    let mut lines = text::split_lines(&visible);
+fn prepare(page: &Page, weighting: Weighting, extra: Option<Rendering>, merge: bool) -> Prepared {
+    let visible = match extra {
+        None | Some(Rendering::Blocks) => clean::html_to_text(&page.html),
+        Some(Rendering::Nodes) => clean::html::html_to_text_nodes(&page.html),
+    };
+    let mut merging = LineModel::default();
+    merging.merge_fragments = merge;
+    let mut lines = model::model_lines(text::split_lines(&visible), Some(&merging));
     text::judge_rules(&mut lines);
     let region = text::region_keep(&lines);
     let all_labels = label_lines(&lines, &page.truth);
@@ -279,6 +312,7 @@ fn prepare(page: &Page, weighting: Weighting) -> Prepared {
     Prepared {
         id: page.id.clone(),
         heldout: is_heldout(&page.id),
+        extra,
         visible,
         truth: page.truth.clone(),
         truth_bag,
@@ -686,6 +720,7 @@ fn examples<'a>(pages: &[&'a Prepared], feats: &'a [Vec<Vec<u32>>]) -> Vec<Examp
             f.iter()
                 .zip(&p.labels)
                 .zip(&p.weights)
+                .filter(|(_, &w)| w > 0.0)
                 .map(|((ids, &y), &w)| (ids.as_slice(), y, w))
         })
         .collect()
@@ -1006,8 +1041,31 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(path) = &args.score {
         return score_model(path, &args.dir, pages, jobs);
     }
+    anyhow::ensure!(
+        !(args.page_types && args.renderings.iter().any(|r| *r != Rendering::Blocks)),
+        "--page-types works on the pages' own rendering only: leave out --renderings"
+    );
     let weighting = args.weighting;
-    let mut prepared = parallel(&pages, jobs, |p| prepare(p, weighting));
+    let merge = args.merge_fragments;
+    let mut prepared = parallel(&pages, jobs, |p| prepare(p, weighting, None, merge));
+    // Extra renderings of the training pages (never of the held-out fifth).
+    let train_pages: Vec<&Page> = pages.iter().filter(|p| !is_heldout(&p.id)).collect();
+    let mut extras: Vec<Rendering> = Vec::new();
+    for &r in &args.renderings {
+        if r != Rendering::Blocks && !extras.contains(&r) {
+            extras.push(r);
+        }
+    }
+    for &r in &extras {
+        let mut more = parallel(&train_pages, jobs, |p| prepare(p, weighting, Some(r), merge));
+        for p in &mut more {
+            for w in &mut p.weights {
+                *w *= args.rendering_weight;
+            }
+        }
+        prepared.extend(more);
+    }
+    drop(train_pages);
     drop(pages);
     // Intern the training pages' line-pass features; those seen on fewer
     // than `min_pages` training pages are dropped (a word of one site's
@@ -1023,15 +1081,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .collect(),
         );
     }
+    // Pages, not renderings, are counted: the features of all the trained
+    // renderings of one page count once.
+    let mut by_page: HashMap<&str, Vec<u32>> = HashMap::new();
+    for (p, page) in prepared.iter().filter(|p| !p.heldout).zip(&raw_ids) {
+        if p.extra.is_some() && args.rendering_weight <= 0.0 {
+            continue;
+        }
+        by_page
+            .entry(p.id.as_str())
+            .or_default()
+            .extend(page.iter().flatten().copied());
+    }
     let mut pages_with = vec![0usize; lexicon.names.len()];
-    for page in &raw_ids {
-        let mut on_page: Vec<u32> = page.iter().flatten().copied().collect();
+    for on_page in by_page.values_mut() {
         on_page.sort_unstable();
         on_page.dedup();
-        for id in on_page {
+        for &id in on_page.iter() {
             pages_with[id as usize] += 1;
         }
     }
+    drop(by_page);
     let dropped = |name: &str| {
         args.drop
             .iter()
@@ -1046,6 +1116,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .collect();
     }
     let (held, trainset): (Vec<&Prepared>, Vec<&Prepared>) = prepared.iter().partition(|p| p.heldout);
+    // The pages' own renderings come first; only they choose and score.
+    let n_own = trainset.iter().filter(|p| p.extra.is_none()).count();
+    let scoring = &trainset[..n_own];
     let n1 = lexicon.names.len();
     let line_feats: Vec<Vec<Vec<u32>>> = trainset.iter().map(|p| p.ids.clone()).collect();
     let n_lines: usize = trainset.iter().map(|p| p.labels.len()).sum();
@@ -1054,7 +1127,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .map(|p| p.labels.iter().filter(|y| **y).count())
         .sum();
     println!(
-        "pages: {} train, {} held out (id % 5 == 0); training lines: {} ({} main text), features: {}",
+        "pages: {} train ({} renderings), {} held out (id % 5 == 0); training lines: {} ({} main text), features: {}",
+        n_own,
         trainset.len(),
         held.len(),
         n_lines,
@@ -1063,7 +1137,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     );
     // (1) the line pass on all training pages, and cross-fitted.
     let folds = args.folds.max(2);
-    let fold_of = assign_folds(trainset.len(), folds, args.fold_seed);
+    let own_folds = assign_folds(n_own, folds, args.fold_seed);
+    let fold_by_id: HashMap<&str, usize> = scoring
+        .iter()
+        .zip(&own_folds)
+        .map(|(p, &f)| (p.id.as_str(), f))
+        .collect();
+    let fold_of: Vec<usize> = trainset.iter().map(|p| fold_by_id[p.id.as_str()]).collect();
     let (oof, mean1) = cross_fit(&trainset, &line_feats, &fold_of, folds, n1, &args);
     let (w1, b1) = if args.average_folds {
         mean1
@@ -1161,19 +1241,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     // (3) decoding, chosen on the training pages.
-    let with_oof: Vec<(&Prepared, &Vec<f32>)> = trainset.iter().copied().zip(&oof).collect();
+    let with_oof: Vec<(&Prepared, &Vec<f32>)> = scoring.iter().copied().zip(&oof).collect();
     // The cross-fitted final probabilities: what the train-pages F1 and
     // the ablations report.
     let final_oof: Vec<(&Prepared, &Vec<f32>)> = if let Some(b) = &boosted {
-        trainset.iter().copied().zip(&b.p3).collect()
+        scoring.iter().copied().zip(&b.p3).collect()
     } else if p2_oof.is_empty() {
         with_oof.clone()
     } else {
-        trainset.iter().copied().zip(&p2_oof).collect()
+        scoring.iter().copied().zip(&p2_oof).collect()
     };
     println!("decoding grid on the training pages (word F1; all passes cross-fitted):");
     if boosted.is_some() {
-        let with_p2: Vec<(&Prepared, &Vec<f32>)> = trainset.iter().copied().zip(&p2_oof).collect();
+        let with_p2: Vec<(&Prepared, &Vec<f32>)> = scoring.iter().copied().zip(&p2_oof).collect();
         let stack_only = choose_decoding("stacked  ", &with_p2, jobs);
         println!("  (stacked pass alone, cross-fitted: best {:.4})", stack_only.2);
     }
@@ -1188,7 +1268,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         println!(
             "decoding grid on the training pages (word F1; stacked pass in-sample, --choose-on in-sample):"
         );
-        let with_p2: Vec<(&Prepared, &Vec<f32>)> = trainset.iter().copied().zip(&p2_in).collect();
+        let with_p2: Vec<(&Prepared, &Vec<f32>)> = scoring.iter().copied().zip(&p2_in).collect();
         let (t, sc, _) = choose_decoding("stacked  ", &with_p2, jobs);
         (t, sc, grid_point(&final_oof, t, sc, jobs).f1)
     } else {
@@ -1198,6 +1278,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "chosen: threshold {:.2} switch cost {}: train-pages F1 (cross-fitted) {:.4}",
         best.0, best.1, best.2
     );
+    // The extra renderings of the training pages, cross-fitted, at the
+    // chosen decoding: how the model holds up on other scrapers' text.
+    let last = if let Some(b) = &boosted {
+        &b.p3
+    } else if p2_oof.is_empty() {
+        &oof
+    } else {
+        &p2_oof
+    };
+    for &r in &extras {
+        let pairs: Vec<(&Prepared, &Vec<f32>)> = trainset
+            .iter()
+            .copied()
+            .zip(last)
+            .filter(|(p, _)| p.extra == Some(r))
+            .collect();
+        println!(
+            "  {r:?} rendering of the training pages (cross-fitted, same decoding): F1 {:.4}",
+            grid_point(&pairs, best.0, best.1, jobs).f1
+        );
+    }
     // (3b) per-type thresholds, chosen on the cross-fitted probabilities
     // of the pages of each predicted type; their honest estimate chooses
     // each fold's thresholds on the other folds' pages.
@@ -1314,12 +1415,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             mean.mean().f1
         };
         let words: usize = short.iter().map(|(p, _)| p.truth_words).sum();
-        let all_words: usize = trainset.iter().map(|p| p.truth_words).sum();
+        let all_words: usize = scoring.iter().map(|p| p.truth_words).sum();
         println!(
             "  pages under {} lines: {} of {} ({} of {} truth words): region heuristic F1 {:.4}, model F1 {:.4}",
             model::MIN_LINES,
             short.len(),
-            trainset.len(),
+            n_own,
             words,
             all_words,
             mean_short(model::MIN_LINES),
@@ -1354,6 +1455,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(pt) = page_types {
         model = model.with_page_types(pt.shipped, type_threshold);
     }
+    model.merge_fragments = args.merge_fragments;
     if args.skip_heldout {
         let bytes = model.to_gz()?;
         std::fs::write(&args.out, &bytes).with_context(|| format!("cannot write {}", args.out.display()))?;
@@ -1446,6 +1548,18 @@ mod tests {
         let back = LineModel::from_gz(&m.to_gz().unwrap()).unwrap();
         assert_eq!(back.boost, trees);
         assert_eq!(NO_SPLIT, u16::MAX);
+    }
+
+    #[test]
+    fn node_rendering_breaks_at_every_text_node() {
+        let html = "<html><head><title>T</title></head><body><p>Read <a href=\"/x\">this story</a> now.</p>\
+                    <script>var x;</script><div hidden>secret</div><ul><li>One</li><li><b>Two</b> too</li></ul></body></html>";
+        assert_eq!(
+            clean::html::html_to_text_nodes(html),
+            "Read\nthis story\nnow.\nOne\nTwo\ntoo"
+        );
+        // The stage's own rendering keeps the paragraph on one line.
+        assert_eq!(clean::html_to_text(html), "Read this story now.\nOne\nTwo too");
     }
 
     #[test]

@@ -826,6 +826,40 @@ fn visible_text(doc: &Document) -> String {
     visible_walk(doc, false).text
 }
 
+/// The page's visible text with every text node on its own line, as
+/// BeautifulSoup's `get_text("\n")` and many scrapers render it: a link or
+/// a bold word inside a paragraph breaks it into several lines. Not used by
+/// the stage; `train clean --renderings` trains the line model on it too, so
+/// that the model holds up on such scrapers' text (the same elements are
+/// skipped or hidden as in [`html_to_text`]).
+pub fn html_to_text_nodes(html: &str) -> String {
+    if too_big_to_parse(html) {
+        return strip_tags(html);
+    }
+    let doc = Document::from(html);
+    let mut out = String::new();
+    let mut line = String::new();
+    let mut stack: Vec<NodeRef> = vec![doc.root()];
+    while let Some(node) = stack.pop() {
+        if node.is_text() {
+            line.push_str(&node.text());
+            flush(&mut line, &mut out);
+            continue;
+        }
+        if node.is_element() {
+            let tendril = node.node_name().unwrap_or_default();
+            let name: &str = &tendril;
+            if SKIP.contains(&name) || node.has_attr("hidden") || is_hidden_style(&node) {
+                continue;
+            }
+        } else if !(node.is_document() || node.is_fragment()) {
+            continue;
+        }
+        stack.extend(node.children_it(true));
+    }
+    out
+}
+
 /// What [`visible_walk`] gives: the visible text, the link share of each of
 /// its lines, and (when asked) where each line sits in the DOM.
 pub struct Visible {

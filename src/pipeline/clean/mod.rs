@@ -64,7 +64,7 @@ pub fn clean_text(input: &str) -> Cleaned {
 /// [`clean_text`] with a given line model (`None`: the region heuristic
 /// alone), so `newsflow train clean` can score a model before shipping it.
 pub fn clean_text_with_model(input: &str, line_model: Option<&model::LineModel>) -> Cleaned {
-    let mut lines = text::split_lines(input);
+    let mut lines = model::model_lines(text::split_lines(input), line_model);
     let c = text::classify_lines_with(&mut lines, text::Mode::Page, true, line_model);
     if c.body.trim().is_empty() {
         return Cleaned {

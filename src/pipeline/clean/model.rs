@@ -53,6 +53,78 @@ use std::sync::OnceLock;
 /// founding example must come out exactly.
 pub const MIN_LINES: usize = 40;
 
+/// The lines `model` decides: `lines` as split, or, when the model was
+/// trained on merged fragments and the page is long enough for the model,
+/// with [`merge_fragments`] applied (the same call in `train clean` and
+/// `clean_text`, so training and run time see the same lines).
+pub fn model_lines(lines: Vec<Line>, model: Option<&LineModel>) -> Vec<Line> {
+    match model {
+        Some(m) if m.merge_fragments && lines.len() >= MIN_LINES => merge_fragments(lines),
+        _ => lines,
+    }
+}
+
+/// Longest merged line, in bytes: a page of fragments cannot become one
+/// line that the model has never seen the like of.
+const MAX_MERGED: usize = 2_000;
+
+/// Joins each line that continues the one before it into that line:
+/// scrapers that put every text node on its own line (BeautifulSoup's
+/// `get_text("\n")`) cut a paragraph at every link or bold word, and the
+/// pieces no longer read as sentences. A line continues the previous one
+/// when no blank line separates them and it starts with a lower-case letter
+/// (the previous one not ending a sentence) or with closing punctuation
+/// (`,` `.` `)` …). Capitalised starts are left alone: menu items and
+/// headings are capitalised, and a name cut out of a sentence ("Emmanuel
+/// Macron") then joins with what follows it. The merged line spans its
+/// parts' offsets, its raw text is theirs joined by `\n` (as a multi-line
+/// boilerplate block's is), its clean text joined by a space (none before
+/// punctuation).
+pub fn merge_fragments(lines: Vec<Line>) -> Vec<Line> {
+    let mut out: Vec<Line> = Vec::with_capacity(lines.len());
+    for line in lines {
+        if let Some(prev) = out.last_mut() {
+            if continues(prev, &line) {
+                let tight = line.clean.starts_with(CLOSING);
+                prev.end = line.end;
+                prev.raw.push('\n');
+                prev.raw.push_str(&line.raw);
+                if !tight {
+                    prev.clean.push(' ');
+                }
+                prev.clean.push_str(&line.clean);
+                prev.norm = super::patterns::normalize(&prev.clean, false);
+                continue;
+            }
+        }
+        out.push(line);
+    }
+    out
+}
+
+/// Punctuation that closes or continues a sentence: a line starting with
+/// it belongs to the line before.
+const CLOSING: &[char] = &[
+    ',', '.', ';', ':', '!', '?', ')', ']', '}', '»', '”', '’', '%', '…',
+];
+
+fn continues(prev: &Line, line: &Line) -> bool {
+    if line.blank_before || prev.kind.is_some() || line.kind.is_some() {
+        return false;
+    }
+    if prev.clean.len() + line.clean.len() > MAX_MERGED {
+        return false;
+    }
+    let Some(first) = line.clean.chars().next() else {
+        return false;
+    };
+    if line.clean.starts_with(CLOSING) {
+        return true;
+    }
+    let last = prev.clean.chars().next_back().unwrap_or('.');
+    first.is_lowercase() && !matches!(last, '.' | '!' | '?' | ':' | ';' | '…' | '|' | '»' | '”')
+}
+
 /// The position rules that run after the model's decisions. The model
 /// already learnt what the comment-tail and related-list rules guess from
 /// position (on the training pages dropping those two rules raised word F1
@@ -96,6 +168,10 @@ pub struct LineModel {
     /// Per predicted page type, the decoding threshold chosen for that type
     /// on the training pages (`#threshold.type`); `None`: the global one.
     pub type_threshold: [Option<f32>; PAGE_TYPES.len()],
+    /// Whether full pages' fragment lines are merged before the model sees
+    /// them ([`merge_fragments`]; `#merge` in the file, session 7): the
+    /// model was then trained on merged lines, so it must meet them merged.
+    pub merge_fragments: bool,
 }
 
 /// WCXB's page types (`_internal.page_type.primary` in its ground truth),
@@ -297,6 +373,7 @@ impl LineModel {
                 "#bias2" => m.stack_bias = v,
                 "#threshold" => m.threshold = v,
                 "#switch" => m.switch_cost = v,
+                "#merge" => m.merge_fragments = v != 0.0,
                 _ if name.starts_with('#') => {
                     bail!(
                         "line model line {}: unknown header {name:?}: retrain with `newsflow train clean`",
@@ -322,6 +399,10 @@ impl LineModel {
             "#bias\t{}\n#bias2\t{}\n#threshold\t{}\n#switch\t{}\n",
             self.bias, self.stack_bias, self.threshold, self.switch_cost
         );
+        if self.merge_fragments {
+            // Only when set, so files without it keep their bytes.
+            text.push_str("#merge\t1\n");
+        }
         for (k, ty) in PAGE_TYPES.iter().enumerate() {
             if let Some((_, b)) = self.page_type.get(k) {
                 text.push_str(&format!("#tbias.{ty}\t{b}\n"));
@@ -1557,6 +1638,44 @@ pub fn apply(model: &LineModel, lines: &mut [Line], region: &[bool]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fragments_merge_into_their_sentence() {
+        let input =
+            "Read\nthis story\nnow.\nHome\nNews\nLe président\nEmmanuel Macron\na dit\n, puis\n\nnext one";
+        let lines = merge_fragments(crate::pipeline::clean::text::split_lines(input));
+        let clean: Vec<&str> = lines.iter().map(|l| l.clean.as_str()).collect();
+        assert_eq!(
+            clean,
+            [
+                "Read this story now.",
+                "Home",
+                "News",
+                "Le président",
+                "Emmanuel Macron a dit, puis",
+                "next one"
+            ]
+        );
+        // A merged line spans its parts in the input, raw lines joined by `\n`.
+        let chars: Vec<char> = input.chars().collect();
+        for l in &lines {
+            assert_eq!(chars[l.start..l.end].iter().collect::<String>(), l.raw);
+        }
+        let whole = crate::pipeline::clean::text::split_lines("Read this story now.");
+        assert_eq!(lines[0].norm, whole[0].norm);
+        // Only a model trained on merged lines merges, and only full pages.
+        let mut m = LineModel::default();
+        let split = || crate::pipeline::clean::text::split_lines(input);
+        assert_eq!(model_lines(split(), Some(&m)).len(), 10);
+        m.merge_fragments = true;
+        assert_eq!(model_lines(split(), Some(&m)).len(), 10, "under MIN_LINES");
+        let long = input.repeat(5).replace("next one", "next one\n\n");
+        let n = crate::pipeline::clean::text::split_lines(&long).len();
+        assert!(n >= MIN_LINES);
+        assert!(model_lines(crate::pipeline::clean::text::split_lines(&long), Some(&m)).len() < n);
+        let back = LineModel::from_gz(&m.to_gz().unwrap()).unwrap();
+        assert!(back.merge_fragments);
+    }
 
     #[test]
     fn model_file_round_trips() {
