@@ -43,12 +43,15 @@ for k in 1 2 3 4; do
   "$bin" train clean "$fold" --out "$work/model-f$k.tsv.gz"
 done
 
-# Prints the cross-fitted train and the held-out F1 of each variant:
-# without the DOM features (nodom), with them (base), and with their crosses
-# (domx). Add --ship-edit and/or --ship-switch only for a part that beats the
-# current path on the cross-fitted training pages and held out; without them
-# the file written is empty (the current state: no part did, sessions 5 and
-# 6 in docs/clean-html.md).
-RUST_LOG=error "$bin" train clean-html "$wcxb" --fold-models "$work" --l2 1e-4 \
-  --features nodom --features base --features domx \
+# Prints the oracle, the cross-fitted train and the held-out F1 (all pages
+# and articles only) of each variant. By default the units are whole block
+# containers (--units, session 7): without the DOM names (nodom), with them
+# (base), and with the crosses (all). Session 6's line units are the same
+# command without --units (and --features domx for their crosses). Add
+# --ship-edit and/or --ship-switch only for a part that beats the current
+# path on the cross-fitted training pages and held out; without them the
+# file written is empty (the current state: no part did, sessions 5-7 in
+# docs/clean-html.md).
+NEWSFLOW_LOG=error "$bin" train clean-html "$wcxb" --fold-models "$work" --units --l2 1e-4 \
+  --features nodom --features base --features all \
   --out data/boilerplate/html-combiner.tsv.gz "$@"

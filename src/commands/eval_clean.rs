@@ -61,6 +61,10 @@ pub struct Args {
     /// to score a trained variant on any rendering without rebuilding.
     #[arg(long, value_name = "FILE")]
     pub line_model: Option<PathBuf>,
+    /// Only pages of this type by the ground truth's own label (WCXB:
+    /// `_internal.page_type.primary`, e.g. `article`; the ScrapingHub benchmark is all articles).
+    #[arg(long, value_name = "TYPE")]
+    pub page_type: Option<String>,
 }
 
 /// The fixed split of a WCXB-layout directory by page id.
@@ -93,11 +97,28 @@ pub struct Page {
     pub id: String,
     pub html: String,
     pub truth: String,
+    /// The ground truth's page type (WCXB `_internal.page_type.primary`;
+    /// `None` when the file has none, as on Readability's pages).
+    pub page_type: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct GroundTruthFile {
     ground_truth: GroundTruth,
+    #[serde(default, rename = "_internal")]
+    internal: Option<Internal>,
+}
+
+#[derive(Deserialize)]
+struct Internal {
+    #[serde(default)]
+    page_type: Option<PageType>,
+}
+
+#[derive(Deserialize)]
+struct PageType {
+    #[serde(default)]
+    primary: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -155,10 +176,12 @@ pub fn load_pages(dir: &Path, limit: Option<usize>) -> anyhow::Result<Vec<Page>>
             let Some(truth) = gt.ground_truth.main_content else {
                 continue;
             };
+            let page_type = gt.internal.and_then(|i| i.page_type).and_then(|t| t.primary);
             pages.push(Page {
                 id,
                 html: read_page_file(&path)?,
                 truth,
+                page_type,
             });
         }
     } else {
@@ -182,6 +205,7 @@ pub fn load_pages(dir: &Path, limit: Option<usize>) -> anyhow::Result<Vec<Page>>
                 id,
                 html: read_page_file(&d.join("source.html"))?,
                 truth: clean::html_to_text(&expected),
+                page_type: None,
             });
         }
     }
@@ -277,6 +301,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Split::All => {}
         Split::Heldout => pages.retain(|p| is_heldout(&p.id)),
         Split::Train => pages.retain(|p| !is_heldout(&p.id)),
+    }
+    if let Some(t) = &args.page_type {
+        pages.retain(|p| p.page_type.as_deref() == Some(t.as_str()));
+        if pages.is_empty() {
+            bail!("no pages of type {t} (WCXB ground truth `_internal.page_type.primary`) in this split");
+        }
     }
     let bytes: usize = pages.iter().map(|p| p.html.len()).sum();
     tracing::info!(

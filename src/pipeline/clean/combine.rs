@@ -52,6 +52,16 @@
 //! tokens): +0.2 points on the training pages at best, −0.24 held out, so
 //! it still ships empty (docs/clean-html.md, session 6).
 //!
+//! Session 7 added **whole-container units** ([`container_units`],
+//! [`View::unit_features`], `newsflow train clean-html --units`): instead
+//! of one decision per line, each block container hanging off the main
+//! container or its ancestors is dropped (when the extraction holds it) or
+//! added (when it does not) whole, from its pooled lines (words, link
+//! share, the line model's mean, best and worst score, sentence share, rule
+//! hits) and its own tags and class/id tokens. A combiner file marked
+//! `has|units` decides this way (see [`View::decide`]); see
+//! docs/clean-html.md (session 7) for why none ships.
+//!
 //! Pages whose extraction is mostly not on the visible lines (content that
 //! a browser renders from `<noscript>`, data attributes or JSON-LD, as on
 //! Discourse forums) are not edited: [`View::aligned`] is false there.
@@ -274,7 +284,32 @@ pub struct View {
     /// DOM evidence of the visible lines the decisions read (held lines and
     /// candidates); empty when the page's tree is not known.
     dom: Vec<Option<LineDom>>,
+    /// The page's block containers (see [`container_units`]); empty when
+    /// the page's tree is not known or the extraction holds nothing.
+    units: Vec<Unit>,
 }
+
+/// A block container of the page: the whole-container decision unit (see
+/// [`container_units`]).
+#[derive(Debug, Clone)]
+struct Unit {
+    /// Its visible lines, in page order.
+    lines: Vec<usize>,
+    /// Where it sits: `in0` (a line directly in the main container),
+    /// `in1`..`in3` (a container in it, by depth below it), `up1`..`up5`
+    /// (a subtree hanging off the main container's ancestors, by how many
+    /// levels above the main container).
+    rel: &'static str,
+    /// Tags and hashed name tokens: `up:` of its root and the root's
+    /// ancestors below where it meets the main container's chain, `in:` of
+    /// the elements inside it that hold its lines.
+    names: Vec<String>,
+}
+
+/// A container holding more than this share of the main container's words
+/// is split into its children (a wrapper holding the article and its
+/// comment thread is not one decision).
+const SPLIT_SHARE: f64 = 1.0 / 3.0;
 
 /// Where a visible line sits in the page's tree (see [`line_dom`]).
 #[derive(Debug, Clone)]
@@ -419,6 +454,136 @@ fn line_dom(dom: &Dom, lines: &[Line], covers: &[Cover], need: &[bool]) -> Vec<O
         .collect()
 }
 
+/// The page's block containers, each decided whole by the unit combiner.
+/// The main container is found as in [`line_dom`] (the deepest element
+/// holding at least 3/4 of the held words). Units are the maximal subtrees
+/// hanging off it and off its ancestors (the main container's direct child
+/// blocks, the sidebar, the footer, a sibling `<div>` holding the second
+/// half of the article), except that a subtree holding more than
+/// [`SPLIT_SHARE`] of the main container's words is split into its
+/// children, recursively. A line whose text sits directly in the main
+/// container, one of its ancestors or a split element is a unit alone.
+fn container_units(dom: &Dom, lines: &[Line], covers: &[Cover]) -> Vec<Unit> {
+    let nodes = &dom.nodes;
+    let owner = |i: usize| dom.line_node[i] as usize;
+    let parent = |k: usize| (nodes[k].parent != NO_PARENT).then_some(nodes[k].parent as usize);
+    let words: Vec<u32> = lines
+        .iter()
+        .map(|l| l.clean.split_whitespace().count() as u32)
+        .collect();
+    let mut held = vec![0u32; nodes.len()];
+    let mut total = vec![0u32; nodes.len()];
+    let mut total_held = 0u32;
+    for i in 0..lines.len() {
+        let h = if covers[i].held() { words[i] } else { 0 };
+        total_held += h;
+        let mut k = Some(owner(i));
+        while let Some(n) = k {
+            held[n] += h;
+            total[n] += words[i];
+            k = parent(n);
+        }
+    }
+    let Some(main) = (0..nodes.len())
+        .filter(|&k| total_held > 0 && u64::from(held[k]) * 4 >= u64::from(total_held) * 3)
+        .max_by_key(|&k| nodes[k].depth)
+    else {
+        return Vec::new();
+    };
+    let mut on_path = vec![false; nodes.len()];
+    let mut k = Some(main);
+    while let Some(n) = k {
+        on_path[n] = true;
+        k = parent(n);
+    }
+    let split = |n: usize| f64::from(total[n]) > SPLIT_SHARE * f64::from(total[main]);
+    let mut units: Vec<Unit> = Vec::new();
+    let mut by_key: std::collections::HashMap<(usize, usize), usize> = std::collections::HashMap::new();
+    let mut path = Vec::new();
+    for i in 0..lines.len() {
+        // The line's branch: from its element up to (not including) the
+        // first element on the main container's chain.
+        path.clear();
+        let mut k = Some(owner(i));
+        let mut join = None;
+        while let Some(n) = k {
+            if on_path[n] {
+                join = Some(n);
+                break;
+            }
+            path.push(n);
+            k = parent(n);
+        }
+        let Some(join) = join else { continue };
+        // Descend from the top of the branch through split elements.
+        let mut at = path.len();
+        while at > 0 && split(path[at - 1]) {
+            at -= 1;
+        }
+        // `at == 0`: the line's own element is on the chain or split.
+        let key = if at == 0 {
+            (usize::MAX, i)
+        } else {
+            (path[at - 1], 0)
+        };
+        let u = *by_key.entry(key).or_insert_with(|| {
+            let root = if at == 0 { owner(i) } else { path[at - 1] };
+            let rel = if join == main && at == 0 {
+                "in0"
+            } else if join == main {
+                match nodes[root].depth.saturating_sub(nodes[main].depth) {
+                    0 | 1 => "in1",
+                    2 | 3 => "in2",
+                    _ => "in3",
+                }
+            } else {
+                match nodes[main].depth.saturating_sub(nodes[join].depth) {
+                    0 | 1 => "up1",
+                    2 => "up2",
+                    3 | 4 => "up3",
+                    _ => "up5",
+                }
+            };
+            let mut names = Vec::new();
+            // The root and its ancestors below the chain, nearest first.
+            for (d, &n) in path[at.saturating_sub(1)..].iter().enumerate().take(4) {
+                let node = &nodes[n];
+                let b = d.min(1);
+                if !node.tag.is_empty() {
+                    names.push(format!("up:tag={},{b}", node.tag));
+                }
+                names.extend(
+                    node.tokens
+                        .iter()
+                        .map(|t| format!("up:tok={b},{}", t % DOM_BUCKETS)),
+                );
+            }
+            units.push(Unit {
+                lines: Vec::new(),
+                rel,
+                names,
+            });
+            units.len() - 1
+        });
+        units[u].lines.push(i);
+        // The elements inside the unit that hold this line.
+        let inner = at.saturating_sub(1);
+        for &n in path[..inner].iter().take(DOM_REACH) {
+            let node = &nodes[n];
+            if !node.tag.is_empty() {
+                units[u].names.push(format!("in:tag={}", node.tag));
+            }
+            let names = &mut units[u].names;
+            names.extend(node.tokens.iter().map(|t| format!("in:tok={}", t % DOM_BUCKETS)));
+        }
+    }
+    for u in &mut units {
+        u.names.sort_unstable();
+        u.names.dedup();
+    }
+    units
+}
+
 impl View {
     /// Builds the view of a page from its visible text, the extractor's
     /// text and page type, and a line model (the shipped one in the
@@ -530,17 +695,18 @@ impl View {
         };
         // The tree only when it has one entry per visible line (hygiene can
         // empty a line the HTML walk kept).
-        let dom = dom
-            .filter(|d| {
-                d.line_node.len() == lines.len() && d.line_node.iter().all(|&k| (k as usize) < d.nodes.len())
-            })
-            .map_or_else(Vec::new, |d| {
-                let mut need: Vec<bool> = covers.iter().map(|c| *c == Cover::Exact).collect();
-                for &(i, _, _) in &candidates {
-                    need[i] = true;
-                }
-                line_dom(d, &lines, &covers, &need)
-            });
+        let tree = dom.filter(|d| {
+            d.line_node.len() == lines.len() && d.line_node.iter().all(|&k| (k as usize) < d.nodes.len())
+        });
+        let units = tree.map_or_else(Vec::new, |d| container_units(d, &lines, &covers));
+        let dom = tree.map_or_else(Vec::new, |d| {
+            let mut need: Vec<bool> = covers.iter().map(|c| *c == Cover::Exact).collect();
+            for &(i, _, _) in &candidates {
+                need[i] = true;
+            }
+            line_dom(d, &lines, &covers, &need)
+        });
+
         let weight = |l: &Line| word_weight(&l.norm);
         let visible_weight = lines.iter().map(weight).sum();
         let kept_weight = lines
@@ -567,7 +733,248 @@ impl View {
             kept_weight,
             page_type: page_type.map(str::to_ascii_lowercase),
             dom,
+            units,
         }
+    }
+
+    /// Whether the page has container units (its tree is known and the
+    /// extraction holds some of its lines).
+    pub fn has_units(&self) -> bool {
+        !self.units.is_empty()
+    }
+
+    /// Per container unit: whether it is a drop unit (the extraction holds
+    /// at least half its words) and the visible lines its decision changes:
+    /// the held ones for a drop unit; for an add unit the ones the
+    /// extraction does not hold that no rule judged.
+    pub fn unit_targets(&self) -> Vec<(bool, Vec<usize>)> {
+        self.units
+            .iter()
+            .map(|u| {
+                let (mut all, mut held) = (0usize, 0usize);
+                for &i in &u.lines {
+                    let w = words(&self.visible[i].clean).len();
+                    all += w;
+                    if self.covers[i].held() {
+                        held += w;
+                    }
+                }
+                let drop = all > 0 && held * 2 >= all;
+                let targets = u
+                    .lines
+                    .iter()
+                    .copied()
+                    .filter(|&i| {
+                        if drop {
+                            self.covers[i].held()
+                        } else {
+                            !self.covers[i].held() && self.visible[i].kind.is_none()
+                        }
+                    })
+                    .collect();
+                (drop, targets)
+            })
+            .collect()
+    }
+
+    /// Features of each container unit (see [`container_units`]), prefixed
+    /// `ud|` for drop units and `ua|` for add units: its size, how much of
+    /// it the extraction holds, its link share, the line model's mean, best
+    /// and worst score and verdict over its lines, its sentence share, the
+    /// rules' verdicts on its lines, its place against the main container
+    /// and the extracted region, its own tags and class/id tokens and
+    /// those inside it, and the page context.
+    pub fn unit_features(&self) -> Vec<Vec<String>> {
+        let [ratio, share, al, pt] = self.page_context();
+        let first = self.covers.iter().position(|c| c.held());
+        let last = self.covers.iter().rposition(|c| c.held());
+        self.units
+            .iter()
+            .zip(self.unit_targets())
+            .map(|(u, (drop, targets))| {
+                let t = if drop { "ud" } else { "ua" };
+                let (mut all, mut held, mut link, mut sent, mut ruled, mut kept) =
+                    (0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64);
+                let (mut p_sum, mut p_w, mut p_max, mut p_min) = (0.0f64, 0.0f64, f32::MIN, f32::MAX);
+                let mut kinds: Vec<&'static str> = Vec::new();
+                for &i in &u.lines {
+                    let line = &self.visible[i];
+                    let w = words(&line.clean).len() as f64;
+                    all += w;
+                    if self.covers[i].held() {
+                        held += w;
+                    }
+                    link += w * f64::from(self.links.get(i).copied().unwrap_or(0.0));
+                    if ends_like_sentence(&line.clean) {
+                        sent += w;
+                    }
+                    if self.keep[i] {
+                        kept += w;
+                    }
+                    if let Some(k) = line.kind {
+                        ruled += w;
+                        kinds.push(k.as_str());
+                    }
+                    if let Some(p) = self.p[i] {
+                        p_sum += w.max(1.0) * f64::from(p);
+                        p_w += w.max(1.0);
+                        p_max = p_max.max(p);
+                        p_min = p_min.min(p);
+                    }
+                }
+                let frac = |x: f64| match x / all.max(1.0) {
+                    x if x <= 0.0 => "0",
+                    x if x < 0.5 => "lo",
+                    x if x < 0.95 => "hi",
+                    _ => "all",
+                };
+                let tenth = |x: f64| ((x * 10.0) as usize).min(9).to_string();
+                let (pm, px, pn) = if p_w > 0.0 {
+                    (
+                        tenth(p_sum / p_w),
+                        tenth(f64::from(p_max)),
+                        tenth(f64::from(p_min)),
+                    )
+                } else {
+                    ("na".to_owned(), "na".to_owned(), "na".to_owned())
+                };
+                let wc = bucket(all, &[1.0, 3.0, 7.0, 15.0, 30.0, 60.0, 120.0, 250.0, 500.0]);
+                let nl = bucket(u.lines.len() as f64, &[2.0, 3.0, 5.0, 10.0, 20.0]);
+                let tw = bucket(
+                    targets
+                        .iter()
+                        .map(|&i| words(&self.visible[i].clean).len())
+                        .sum::<usize>() as f64,
+                    &[1.0, 3.0, 7.0, 15.0, 30.0, 60.0, 120.0, 250.0],
+                );
+                let (h, ln, se, ru, kp) = (frac(held), frac(link), frac(sent), frac(ruled), frac(kept));
+                let (a, b) = (u.lines[0], u.lines[u.lines.len() - 1]);
+                let pos = match (first, last) {
+                    (Some(f), _) if b < f => "before",
+                    (_, Some(l)) if a > l => "after",
+                    _ => "inside",
+                };
+                let rel = u.rel;
+                let mut f = vec![
+                    format!("{t}|bias"),
+                    format!("{t}|wc={wc}"),
+                    format!("{t}|nl={nl}"),
+                    format!("{t}|tw={tw}"),
+                    format!("{t}|h={h}"),
+                    format!("{t}|ln={ln}"),
+                    format!("{t}|sent={se}"),
+                    format!("{t}|ruled={ru}"),
+                    format!("{t}|kept={kp}"),
+                    format!("{t}|pm={pm}"),
+                    format!("{t}|px={px}"),
+                    format!("{t}|pn={pn}"),
+                    format!("{t}|rel={rel}"),
+                    format!("{t}|pos={pos}"),
+                    format!("{t}|ratio={ratio}"),
+                    format!("{t}|share={share}"),
+                    format!("{t}|al={al}"),
+                    format!("{t}|pt={pt}"),
+                    format!("{t}|pm,ln={pm},{ln}"),
+                    format!("{t}|pm,wc={pm},{wc}"),
+                    format!("{t}|pm,rel={pm},{rel}"),
+                    format!("{t}|pm,pos={pm},{pos}"),
+                    format!("{t}|pm,pt={pm},{pt}"),
+                    format!("{t}|pm,kept={pm},{kp}"),
+                    format!("{t}|pm,sent={pm},{se}"),
+                    format!("{t}|pm,h={pm},{h}"),
+                    format!("{t}|rel,pos={rel},{pos}"),
+                    format!("{t}|rel,wc={rel},{wc}"),
+                    format!("{t}|rel,ln={rel},{ln}"),
+                    format!("{t}|ln,wc={ln},{wc}"),
+                    format!("{t}|sent,wc={se},{wc}"),
+                    format!("{t}|pos,pt={pos},{pt}"),
+                    format!("{t}|rel,pt={rel},{pt}"),
+                    format!("{t}|px,pn={px},{pn}"),
+                ];
+                kinds.sort_unstable();
+                kinds.dedup();
+                f.extend(kinds.iter().map(|k| format!("{t}|rule={k}")));
+                f.extend(u.names.iter().map(|n| format!("{t}|dom:{n}")));
+                f
+            })
+            .collect()
+    }
+
+    /// Each visible line's container evidence for the line decisions: its
+    /// unit's features (see [`View::unit_features`]) without the bias and
+    /// the page context, renamed `unit:d:...` or `unit:a:...` by the unit's
+    /// kind (`None`: a line in no unit, or a page without units).
+    fn unit_evidence(&self) -> Vec<Option<Vec<String>>> {
+        let mut out = vec![None; self.visible.len()];
+        for (u, f) in self.units.iter().zip(self.unit_features()) {
+            let pooled: Vec<String> = f
+                .iter()
+                .filter_map(|x| {
+                    let (t, rest) = x.split_once('|')?;
+                    let page = ["bias", "ratio=", "share=", "al=", "pt="];
+                    (!page.iter().any(|p| rest.starts_with(p))).then(|| format!("unit:{}:{rest}", &t[1..]))
+                })
+                .collect();
+            for &i in &u.lines {
+                out[i] = Some(pooled.clone());
+            }
+        }
+        out
+    }
+
+    /// Labels and training weights of the container units: a unit is main
+    /// text when most of the words its decision changes are on lines the
+    /// ground truth holds (`visible_labels`, one per visible line); it
+    /// weighs those words (plus one).
+    pub fn unit_labels(&self, visible_labels: &[bool]) -> (Vec<bool>, Vec<f32>) {
+        self.unit_targets()
+            .into_iter()
+            .map(|(_, targets)| {
+                let (mut all, mut main) = (0usize, 0usize);
+                for i in targets {
+                    let w = words(&self.visible[i].clean).len();
+                    all += w;
+                    if visible_labels[i] {
+                        main += w;
+                    }
+                }
+                (main * 2 > all, all as f32 + 1.0)
+            })
+            .unzip()
+    }
+
+    /// The edit for given unit probabilities (one per unit, in the order of
+    /// [`View::unit_features`]): a drop unit below `drop_below` takes out
+    /// every extraction line whose words mostly sit on its lines; an add
+    /// unit at `add_from` or above brings in its missing lines where the
+    /// page has them.
+    pub fn unit_edit(&self, p: &[f32], drop_below: f32, add_from: f32) -> Edit {
+        let mut dropped = vec![false; self.visible.len()];
+        let mut added = Vec::new();
+        for ((drop, targets), &q) in self.unit_targets().into_iter().zip(p) {
+            if drop && q < drop_below {
+                for i in targets {
+                    dropped[i] = true;
+                }
+            } else if !drop && q >= add_from {
+                added.extend(targets);
+            }
+        }
+        added.sort_unstable();
+        let drop = self
+            .ext_on
+            .iter()
+            .map(|on| {
+                on.iter()
+                    .max_by_key(|(_, n)| *n)
+                    .is_some_and(|&(v, _)| dropped[v])
+            })
+            .collect();
+        let insert = added
+            .into_iter()
+            .map(|i| (self.insert_at[i], self.visible[i].clone()))
+            .collect();
+        Edit { drop, insert }
     }
 
     /// Whether the extraction is on the visible lines enough to be edited
@@ -681,6 +1088,7 @@ impl View {
 
     /// Features of each extraction line for the drop decision.
     pub fn drop_features(&self) -> Vec<Vec<String>> {
+        let evidence = self.unit_evidence();
         let [ratio, share, al, pt] = self.page_context();
         let matcher = PhraseMatcher::shared();
         let n = self.ext.len();
@@ -752,6 +1160,9 @@ impl View {
                     format!("d|k-1,k,k+1={},{k},{}", prev.1, next.1),
                 ];
                 self.dom_features(on, "d", p, ln, &mut f);
+                if let Some(e) = on.and_then(|v| evidence.get(v)).and_then(Option::as_ref) {
+                    f.extend(e.iter().map(|x| format!("d|{x}")));
+                }
                 f
             })
             .collect()
@@ -760,6 +1171,7 @@ impl View {
     /// Features of each candidate line ([`View::candidates`]) for the add
     /// decision.
     pub fn add_features(&self) -> Vec<Vec<String>> {
+        let evidence = self.unit_evidence();
         let [ratio, share, al, pt] = self.page_context();
         let n = self.visible.len();
         self.candidates
@@ -818,6 +1230,9 @@ impl View {
                     format!("a|place,pt={place},{pt}"),
                 ];
                 self.dom_features(Some(i), "a", &p, place, &mut f);
+                if let Some(e) = evidence.get(i).and_then(Option::as_ref) {
+                    f.extend(e.iter().map(|x| format!("a|{x}")));
+                }
                 f
             })
             .collect()
@@ -923,8 +1338,18 @@ impl View {
         ]
     }
 
-    /// The shipped combiner's edit (decisions at 1/2, see the module doc).
+    /// The shipped combiner's edit (decisions at 1/2, see the module doc):
+    /// whole containers when it is a unit combiner (`has|units`), lines
+    /// otherwise.
     pub fn decide(&self, combiner: &LineModel) -> Edit {
+        if has_part(combiner, "units") {
+            let p: Vec<f32> = self
+                .unit_features()
+                .iter()
+                .map(|f| combiner.probability(f))
+                .collect();
+            return self.unit_edit(&p, 0.5, 0.5);
+        }
         let keep: Vec<f32> = self
             .drop_features()
             .iter()
@@ -999,13 +1424,18 @@ fn bucket(x: f64, edges: &[f64]) -> usize {
 /// whatever the models say: the UI strings the extractor or a line model
 /// can let through inside the main block (comment forms, share bars, ad
 /// markers, credit lines, tag/category labels, WordPress comment counts and
-/// post navigation by phrase, short cookie and newsletter prompts).
+/// post navigation by phrase, newsletter prompts, short cookie notices).
+/// Newsletter prompts go at any length: the text rule only names a call to
+/// subscribe or an offer of the list (not the word "subscription" in
+/// product text), and a subscribe line is one the issue says must never
+/// survive (`eval clean` counts survivors).
 pub fn ui_kind(line: &Line, phrase: Option<Kind>, rule: Option<Kind>) -> Option<Kind> {
     let words = line.clean.split_whitespace().count();
     match phrase.or(rule) {
         Some(k @ (Kind::CommentForm | Kind::Share | Kind::Ad | Kind::Credit | Kind::Category)) => Some(k),
+        Some(Kind::Newsletter) => Some(Kind::Newsletter),
         Some(k @ (Kind::Comments | Kind::Navigation)) if phrase == Some(k) => Some(k),
-        Some(k @ (Kind::Cookie | Kind::Newsletter)) if words <= 12 => Some(k),
+        Some(Kind::Cookie) if words <= 12 => Some(Kind::Cookie),
         _ => None,
     }
 }
@@ -1131,6 +1561,79 @@ mod tests {
             .iter()
             .flatten()
             .all(|f| !f.contains("|dom:")));
+    }
+
+    #[test]
+    fn containers_are_decided_whole() {
+        let p = |s: &str| format!("<p>{s}</p>");
+        let (p1, p2, p3) = (
+            "The minister announced on Monday a visit to Brussels, where she will stay for three days and meet the commission.",
+            "He will meet his counterparts there on Tuesday morning, before a lunch with the members of the trade committee.",
+            "The talks will cover trade, energy and transport links, and the ministers hope to sign two agreements by Friday.",
+        );
+        let (r1, r2) = (
+            "Another story about a completely different visit",
+            "A second story about the weather in the mountains",
+        );
+        let sidebar = "Weather forecast for the coming days across the region";
+        let html = format!(
+            "<body><nav><a href=x>Home</a></nav><div class=story>{}{}<div class=related-box>{}{}</div>{}</div>\
+             <aside class=sidebar>{}</aside></body>",
+            p(p1),
+            p(p2),
+            p(r1),
+            p(r2),
+            p(p3),
+            p(sidebar)
+        );
+        let visible = super::super::html::visible_walk(&dom_query::Document::from(html.as_str()), true);
+        let ext = [p1, p2, r1, r2, p3].join("\n");
+        let v = View::new(
+            &visible.text,
+            &visible.links,
+            visible.dom.as_ref(),
+            &ext,
+            Some("article"),
+            None,
+        );
+        // Home, p1, p2, r1, r2, p3, sidebar: the two related lines are one
+        // unit, each paragraph another, the nav and the sidebar one each.
+        let lines: Vec<Vec<usize>> = v.units.iter().map(|u| u.lines.clone()).collect();
+        assert_eq!(
+            lines,
+            vec![vec![0], vec![1], vec![2], vec![3, 4], vec![5], vec![6]]
+        );
+        let rels: Vec<&str> = v.units.iter().map(|u| u.rel).collect();
+        assert_eq!(rels, vec!["up1", "in1", "in1", "in1", "in1", "up1"]);
+        let token = |t: &str| super::super::html::fnv32(&["c:", t]) % DOM_BUCKETS;
+        assert!(v.units[3]
+            .names
+            .contains(&format!("up:tok=0,{}", token("related"))));
+        assert!(v.units[3].names.contains(&"in:tag=p".to_owned()));
+        let targets = v.unit_targets();
+        assert_eq!(targets[3], (true, vec![3, 4]));
+        assert_eq!(targets[5], (false, vec![6]));
+        // The nav's "Home" is a short line: the extraction does not hold it.
+        assert!(!targets[0].0);
+        let features = v.unit_features();
+        assert!(features[3].contains(&"ud|nl=1".to_owned()), "{:?}", features[3]);
+        assert!(features[5].contains(&"ua|rel=up1".to_owned()));
+        // Labels: the truth holds the paragraphs and the sidebar line.
+        let truth = [p1, p2, p3, sidebar].join("\n");
+        let labels = crate::commands::train_clean::label_lines(&v.visible, &truth);
+        let (y, w) = v.unit_labels(&labels);
+        assert_eq!(y, vec![false, true, true, false, true, true]);
+        assert_eq!(w[3], 17.0);
+        assert_eq!(w[1], 21.0);
+        // Dropping the related unit takes out both its extraction lines;
+        // adding the sidebar puts it after the last one.
+        let edit = v.unit_edit(&[0.1, 0.9, 0.9, 0.1, 0.9, 0.9], 0.5, 0.5);
+        assert_eq!(edit.drop, vec![false, false, true, true, false]);
+        assert_eq!(edit.insert.len(), 1);
+        assert_eq!((edit.insert[0].0, edit.insert[0].1.clean.as_str()), (5, sidebar));
+        // Without the tree, no units.
+        let bare = View::new(&visible.text, &visible.links, None, &ext, Some("article"), None);
+        assert!(!bare.has_units() && bare.unit_features().is_empty());
     }
 
     #[test]
