@@ -125,3 +125,91 @@ fn ten_megabyte_page() {
     // parser's or the extractor's superlinear path, minutes to hours.
     assert!(started.elapsed() < HANG_GUARD, "{:?}", started.elapsed());
 }
+
+/// Worst cases by construction (see `scripts/clean_worst_cases.py` for the
+/// whole-CLI versions with 10 MB inputs, too slow for a debug build): each
+/// gives a result with offsets inside the input, in bounded time.
+fn bounded(name: &str, f: impl FnOnce()) {
+    let started = Instant::now();
+    f();
+    assert!(started.elapsed() < HANG_GUARD, "{name}: {:?}", started.elapsed());
+}
+
+#[test]
+fn line_ends_crlf_and_cr_only() {
+    let body = "Le Kazakhstan et l’Union européenne ont confirmé leur volonté de coopérer davantage.";
+    for eol in ["\r\n", "\r", "\u{2028}"] {
+        let input = format!(
+            "Titre{eol}{eol}Union européenne{eol}{eol}{body}{eol}{eol}{body}{eol}237online.com{eol}Laisser un commentaire{eol}"
+        );
+        check_offsets(&input);
+        let c = clean_text(&input);
+        assert!(c.text.contains(body), "{eol:?}: {:?}", c.text);
+        assert!(!c.text.contains('\r'), "{eol:?}: {:?}", c.text);
+        let kinds: Vec<&str> = c.boilerplate.iter().map(|b| b.kind.as_str()).collect();
+        assert!(
+            kinds.contains(&"credit") && kinds.contains(&"comment_form"),
+            "{eol:?}: {kinds:?}"
+        );
+    }
+}
+
+#[test]
+fn nul_bytes_combining_marks_and_rtl() {
+    bounded("nul", || {
+        let input = format!("Titre\0\n\n{}fin.", "mot\0 ".repeat(20_000));
+        check_offsets(&input);
+        let _ = clean_html(&format!("<p>{}</p>", "a\0b ".repeat(20_000)));
+    });
+    bounded("marks", || {
+        // No base character at all: NFC, word splitting and the line
+        // rules must cope with a line that has no letters.
+        let marks = "\u{301}\u{308}".repeat(50_000);
+        check_offsets(&marks);
+        let _ = clean_html(&format!("<p>{marks}</p>"));
+    });
+    bounded("rtl", || {
+        let para = "\u{202B}هذا نص عربي طويل للاختبار، يصف زيارة الوزير إلى بروكسل يوم الأربعاء.\u{202C}";
+        let input = format!("عنوان\n\n{}\nاترك تعليقاً\n", format!("{para}\n\n").repeat(500));
+        check_offsets(&input);
+        let c = clean_text(&input);
+        assert!(
+            c.text.contains("زيارة الوزير"),
+            "{:?}",
+            &c.text[..c.text.len().min(200)]
+        );
+    });
+}
+
+#[test]
+fn huge_word_and_huge_dotted_token() {
+    bounded("word", || {
+        let word = "a".repeat(1_000_000);
+        let input = format!("Titre\n\n{word}\n\nLe ministre a annoncé mercredi une visite de travail.");
+        check_offsets(&input);
+        let c = clean_html(&format!("<html><body><p>{word}</p></body></html>"));
+        assert!(c.text.len() >= 1_000_000 || c.text.is_empty(), "{}", c.text.len());
+    });
+    bounded("dotted", || {
+        // The credit-domain regex on one 1 MB dotted token.
+        check_offsets(&format!("www.{}com", "a.".repeat(500_000)));
+    });
+}
+
+#[test]
+fn many_attributes_and_wide_trees() {
+    let sentence = "Le ministre a annoncé mercredi une visite de travail à Bruxelles.";
+    bounded("attributes", || {
+        let attrs: String = (0..50_000).map(|i| format!(" a{i}=\"v\"")).collect();
+        let c = clean_html(&format!(
+            "<html><body><div{attrs}><p>{sentence}</p></div></body></html>"
+        ));
+        assert!(c.text.contains(sentence), "{:?}", c.text);
+    });
+    bounded("siblings", || {
+        let cells = "<span>mot</span> ".repeat(20_000);
+        let _ = clean_html(&format!(
+            "<html><body><div>{cells}</div><p>{sentence}</p></body></html>"
+        ));
+    });
+}

@@ -56,15 +56,21 @@ pub struct Args {
     /// scraper's rendering (`scripts/render_pages.py` writes such directories).
     #[arg(long, value_name = "DIR", requires = "text")]
     pub text_from: Option<PathBuf>,
+    /// Write every surviving guarded line (comment form, share, subscribe, credit: lines of the
+    /// output that the clean rules classify as one of these) to this file for review, one per
+    /// line: page id, kind, whether the line is also in the ground truth, the line. Kept lines
+    /// with such a phrase inside (kind `suspect:<kind>`, not counted as survivors) follow.
+    #[arg(long, value_name = "FILE")]
+    pub survivors: Option<PathBuf>,
+    /// Only pages of this type by the ground truth's own label (WCXB:
+    /// `_internal.page_type.primary`, e.g. `article`; the ScrapingHub benchmark is all articles).
+    #[arg(long, value_name = "TYPE")]
+    pub page_type: Option<String>,
     /// Use this line model file (as `newsflow train clean --out` writes it) instead of the
     /// embedded one, on every path that uses it (the text path, and the HTML path's fallback),
     /// to score a trained variant on any rendering without rebuilding.
     #[arg(long, value_name = "FILE")]
     pub line_model: Option<PathBuf>,
-    /// Only pages of this type by the ground truth's own label (WCXB:
-    /// `_internal.page_type.primary`, e.g. `article`; the ScrapingHub benchmark is all articles).
-    #[arg(long, value_name = "TYPE")]
-    pub page_type: Option<String>,
 }
 
 /// The fixed split of a WCXB-layout directory by page id.
@@ -228,6 +234,39 @@ pub struct PageScore {
     pub baseline: Option<eval::Prf>,
     /// Whether a comment-form line survived in the output.
     pub comment_form_survived: bool,
+    /// Output lines the clean rules classify as a guarded kind (see
+    /// [`clean::survivors`]), each with whether the ground truth has it too.
+    pub survivors: Vec<(clean::Survivor, bool)>,
+    /// Kept lines with a guarded phrase inside (see [`clean::suspects`]).
+    pub suspects: Vec<(clean::Survivor, bool)>,
+}
+
+/// The guarded lines of `output` (see [`clean::survivors`]), each with
+/// whether its words also occur as a run in `truth`: a survivor the truth
+/// holds is content the rules match (a precision question), one it lacks is
+/// boilerplate the final pass missed.
+fn survivors_against(output: &str, truth: &str) -> Vec<(clean::Survivor, bool)> {
+    in_truth(clean::survivors(output), truth)
+}
+
+/// [`clean::suspects`] of `output`, each with whether `truth` has it.
+fn suspects_against(output: &str, truth: &str) -> Vec<(clean::Survivor, bool)> {
+    in_truth(clean::suspects(output), truth)
+}
+
+fn in_truth(found: Vec<clean::Survivor>, truth: &str) -> Vec<(clean::Survivor, bool)> {
+    if found.is_empty() {
+        return Vec::new();
+    }
+    let truth = format!(" {} ", clean::patterns::normalize(truth, false));
+    found
+        .into_iter()
+        .map(|s| {
+            let norm = clean::patterns::normalize(&s.line, false);
+            let in_truth = !norm.is_empty() && truth.contains(&format!(" {norm} "));
+            (s, in_truth)
+        })
+        .collect()
 }
 
 /// Scores one page on the chosen path.
@@ -257,6 +296,8 @@ fn score_rendered(page: &Page, dir: &Path) -> anyhow::Result<PageScore> {
         score: eval::word_prf(&output, &page.truth),
         baseline: Some(eval::word_prf(&visible, &page.truth)),
         comment_form_survived: clean::has_comment_form(&output),
+        survivors: survivors_against(&output, &page.truth),
+        suspects: suspects_against(&output, &page.truth),
     })
 }
 
@@ -284,7 +325,35 @@ pub fn score_page_combined(
         score: eval::word_prf(&output, &page.truth),
         baseline,
         comment_form_survived: clean::has_comment_form(&output),
+        survivors: survivors_against(&output, &page.truth),
+        suspects: suspects_against(&output, &page.truth),
     }
+}
+
+/// Prints, per guarded kind, the pages and lines where such a line survived
+/// in the output, and how many of those lines the ground truth also has.
+fn print_survivors(scores: &[PageScore]) {
+    println!("surviving guarded lines (clean rules run on the output):");
+    for kind in clean::GUARDED_KINDS {
+        let mut pages = 0usize;
+        let mut lines = 0usize;
+        let mut in_truth = 0usize;
+        for s in scores {
+            let mine: Vec<_> = s.survivors.iter().filter(|(v, _)| v.kind == kind).collect();
+            pages += usize::from(!mine.is_empty());
+            lines += mine.len();
+            in_truth += mine.iter().filter(|(_, t)| *t).count();
+        }
+        println!(
+            "  {:<13} pages {pages:>4}  lines {lines:>5}  (of them in the ground truth: {in_truth})",
+            kind.as_str()
+        );
+    }
+    let suspects: usize = scores.iter().map(|s| s.suspects.len()).sum();
+    let pages = scores.iter().filter(|s| !s.suspects.is_empty()).count();
+    println!(
+        "kept lines with such a phrase inside (for review, --survivors FILE lists them): {suspects} on {pages} pages"
+    );
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -410,6 +479,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         m.precision, m.recall, m.f1
     );
     println!("pages where comment-form text survived: {survived}");
+    print_survivors(&scores);
+    if let Some(path) = &args.survivors {
+        let mut out = String::from("id\tkind\tin_truth\tline\n");
+        for s in &scores {
+            let survivors = s.survivors.iter().map(|(v, t)| (v, t, ""));
+            for (v, in_truth, tag) in survivors.chain(s.suspects.iter().map(|(v, t)| (v, t, "suspect:"))) {
+                out.push_str(&format!(
+                    "{}\t{tag}{}\t{}\t{}\n",
+                    s.id,
+                    v.kind.as_str(),
+                    in_truth,
+                    v.line.replace('\t', " ")
+                ));
+            }
+        }
+        std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))?;
+    }
     println!(
         "time: {:.2} s ({:.1} pages/s, {:.2} MB/s incl. scoring, {jobs} thread(s))",
         elapsed,

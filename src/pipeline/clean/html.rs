@@ -41,6 +41,13 @@ pub struct Page {
 /// tree walks recurse); such pages are never real articles anyway.
 pub const MAX_EXTRACTOR_DEPTH: usize = 400;
 
+/// More element children under one parent than this and the page is not
+/// handed to the extractor: rs-trafilatura's page-type features and pruning
+/// call dom_query's `children()` once per child, which is quadratic in the
+/// width (100,000 sibling `<span>`s: 48 s in a release build; 10,000: 2 s).
+/// The widest WCXB dev page has 1,521 children under one element.
+pub const MAX_EXTRACTOR_WIDTH: usize = 10_000;
+
 /// Elements whose content is never visible text.
 const SKIP: &[&str] = &[
     "script", "style", "noscript", "template", "head", "svg", "math", "iframe", "object", "canvas", "select",
@@ -113,9 +120,22 @@ pub const MAX_PARSE_DEPTH: usize = 1_000;
 /// dev page is 5.3 MB.
 pub const MAX_PARSE_BYTES: usize = 8_000_000;
 
+/// Attributes on one tag (estimated by [`scan_tags`]) above which a page
+/// takes the same linear path: the parsers check each new attribute against
+/// the tag's earlier ones, quadratic in their number (50,000 attributes on
+/// one `<div>`: 72 s in a release build; 20,000: about 5 s). The most on one
+/// tag of any WCXB dev page is 136, but the estimate runs over misquoted
+/// markup and SVG path data: up to 5,109 there (8 pages above 1,000, which
+/// a limit of 1,000 sent down the degraded path: HTML F1 -0.2 points).
+pub const MAX_PARSE_ATTRIBUTES: usize = 20_000;
+
 /// Whether a page goes through [`strip_tags`] instead of the parser.
 fn too_big_to_parse(html: &str) -> bool {
-    html.len() > MAX_PARSE_BYTES || estimate_depth(html) > MAX_PARSE_DEPTH
+    if html.len() > MAX_PARSE_BYTES {
+        return true;
+    }
+    let (depth, attributes) = estimate_depth_and_attributes(html);
+    depth > MAX_PARSE_DEPTH || attributes > MAX_PARSE_ATTRIBUTES
 }
 
 /// Extracts main content and metadata from an HTML page (see
@@ -187,7 +207,7 @@ pub fn parse(html: &str, url: Option<&str>, dom: bool) -> Result<Parts, Box<Page
     let ld = json_ld_articles(&doc);
     let metadata = read_metadata_with(&doc, &ld);
     let title = metadata_title_with(&doc, &ld);
-    let depth = max_depth(&doc);
+    let (depth, width) = max_depth_and_width(&doc);
     let Visible {
         text: visible,
         links,
@@ -195,7 +215,7 @@ pub fn parse(html: &str, url: Option<&str>, dom: bool) -> Result<Parts, Box<Page
     } = visible_walk(&doc, dom);
     drop(doc);
     let mut extraction = None;
-    if depth <= MAX_EXTRACTOR_DEPTH {
+    if depth <= MAX_EXTRACTOR_DEPTH && width <= MAX_EXTRACTOR_WIDTH {
         let options = rs_trafilatura::Options {
             url: url.map(str::to_owned).or_else(|| metadata.canonical_url.clone()),
             ..rs_trafilatura::Options::default()
@@ -650,6 +670,9 @@ struct Tag<'a> {
     name: &'a str,
     end: bool,
     self_closing: bool,
+    /// Attributes, estimated: runs of non-space characters after the name
+    /// outside quoted values (`a = "v"` may count twice; a bound, not a count).
+    attributes: usize,
 }
 
 /// What [`scan_tags`] reports: text between tags, or a tag.
@@ -702,6 +725,8 @@ fn scan_tags<'a>(html: &'a str, mut on: impl FnMut(Token<'a, '_>)) {
         name_buf.make_ascii_lowercase();
         // The tag ends at the next '>' outside quotes.
         let mut quote = 0u8;
+        let mut attributes = 0usize;
+        let mut after_space = false;
         while j < bytes.len() {
             let b = bytes[j];
             if quote != 0 {
@@ -712,6 +737,11 @@ fn scan_tags<'a>(html: &'a str, mut on: impl FnMut(Token<'a, '_>)) {
                 quote = b;
             } else if b == b'>' {
                 break;
+            } else if b.is_ascii_whitespace() {
+                after_space = true;
+            } else if after_space {
+                attributes += usize::from(b != b'/' && b != b'=');
+                after_space = false;
             }
             j += 1;
         }
@@ -722,6 +752,7 @@ fn scan_tags<'a>(html: &'a str, mut on: impl FnMut(Token<'a, '_>)) {
             name: &name_buf,
             end: is_end,
             self_closing,
+            attributes,
         }));
         if !is_end && RAW_TEXT.contains(&name_buf.as_str()) {
             // Skip to the matching end tag (ASCII case-insensitive).
@@ -742,12 +773,19 @@ fn scan_tags<'a>(html: &'a str, mut on: impl FnMut(Token<'a, '_>)) {
 /// level, their end tags close one; elements with optional end tags and
 /// void elements do not count (a page of unclosed `<p>`s is flat).
 pub fn estimate_depth(html: &str) -> usize {
+    estimate_depth_and_attributes(html).0
+}
+
+/// [`estimate_depth`] and the most attributes on one tag, in the same pass.
+pub fn estimate_depth_and_attributes(html: &str) -> (usize, usize) {
     let mut depth = 0usize;
     let mut max = 0usize;
+    let mut attributes = 0usize;
     scan_tags(html, |token| {
         let Token::Tag(tag) = token else {
             return;
         };
+        attributes = attributes.max(tag.attributes);
         if NO_DEPTH.contains(&tag.name) || tag.self_closing {
             return;
         }
@@ -758,7 +796,7 @@ pub fn estimate_depth(html: &str) -> usize {
             max = max.max(depth);
         }
     });
-    max
+    (max, attributes)
 }
 
 /// Visible text without an HTML parser: the text between tags, a line break
@@ -795,22 +833,26 @@ fn nonempty(s: Option<&str>) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
-/// Deepest element nesting (iterative, so deep pages cannot overflow here).
-fn max_depth(doc: &Document) -> usize {
+/// Deepest element nesting and most element children under one element
+/// (iterative, so deep pages cannot overflow here).
+fn max_depth_and_width(doc: &Document) -> (usize, usize) {
     let mut max = 0;
+    let mut width = 0;
     let mut stack = vec![(doc.root(), 0usize)];
     while let Some((node, d)) = stack.pop() {
         max = max.max(d);
         if max > MAX_EXTRACTOR_DEPTH {
-            return max;
+            return (max, width);
         }
+        let before = stack.len();
         for child in node.children_it(false) {
             if child.is_element() {
                 stack.push((child, d + 1));
             }
         }
+        width = width.max(stack.len() - before);
     }
-    max
+    (max, width)
 }
 
 /// The page's visible text, one block per line, no boilerplate judgement
@@ -1397,6 +1439,11 @@ mod tests {
         );
         assert_eq!(estimate_depth("<!-- <div><div> --><a href='>'>x</a>"), 1);
         assert_eq!(estimate_depth("a < b and c<"), 0);
+        // Attributes: a bound per tag, quoted values (with spaces or '>') skipped.
+        let attrs = |h: &str| estimate_depth_and_attributes(h).1;
+        assert_eq!(attrs("<div class=\"a b > c\" id='x' hidden><p>t</p></div>"), 3);
+        assert_eq!(attrs("<img src=x />"), 1);
+        assert_eq!(attrs(&format!("<div{}>", " a=1".repeat(5_000))), 5_000);
     }
 
     #[test]

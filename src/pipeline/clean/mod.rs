@@ -54,9 +54,13 @@ pub struct Cleaned {
 /// detection leaves a bare article whole).
 ///
 /// When the rules would leave no body at all (a one-line input such as a
-/// single sentence, or a dateline like "BANGKOK, Thailand (AP)"), the input
-/// has no page structure to judge: it is kept whole, normalised, rather than
-/// turned into an empty article.
+/// single sentence, or a dateline like "BANGKOK, Thailand (AP)"; or a page
+/// whose every line the line model judged low-content, a product page,
+/// say), the input has no page structure to judge: it is kept rather than
+/// turned into an empty article, minus the lines the phrase, rule and
+/// position passes judged (comment forms, share bars, credits, ...): those
+/// never survive (before session 7 the whole input came back, and with it
+/// the footer's "© … All rights reserved" and the page's "Sign up" prompts).
 pub fn clean_text(input: &str) -> Cleaned {
     clean_text_with_model(input, model::LineModel::shipped())
 }
@@ -67,8 +71,16 @@ pub fn clean_text_with_model(input: &str, line_model: Option<&model::LineModel>)
     let mut lines = model::model_lines(text::split_lines(input), line_model);
     let c = text::classify_lines_with(&mut lines, text::Mode::Page, true, line_model);
     if c.body.trim().is_empty() {
+        // Only the region and the line model's verdicts are undone.
+        for line in &mut lines {
+            if line.kind == Some(Kind::LowContent) {
+                line.kind = None;
+            }
+        }
+        let kept = text::assemble(&lines, None, None);
         return Cleaned {
-            text: normalize(input),
+            text: kept.body,
+            boilerplate: kept.boilerplate,
             ..Cleaned::default()
         };
     }
@@ -116,6 +128,61 @@ pub fn has_comment_form(text: &str) -> bool {
         // inside kept text to count as a surviving form.
         norm.contains(' ') && m.classify(&norm) == Some(Kind::CommentForm)
     })
+}
+
+/// The kinds that must never survive in a page's text (issue #3: "no
+/// comment-form, share, subscribe or credit line survives"): what
+/// [`survivors`] looks for.
+pub const GUARDED_KINDS: [Kind; 4] = [Kind::CommentForm, Kind::Share, Kind::Newsletter, Kind::Credit];
+
+/// One line of a clean stage's output that its own rules classify as a
+/// guarded kind (see [`GUARDED_KINDS`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Survivor {
+    pub kind: Kind,
+    /// The line as it stands in the output text.
+    pub line: String,
+}
+
+/// The lines of an output `text` that the phrase patterns or the text rules
+/// classify as comment form, share bar, subscribe prompt or credit line:
+/// what the final pass of both paths must have removed. The check runs the
+/// rules on the *output* (each line after hygiene, as `clean_text` judges
+/// lines), so any path that keeps a line without the rules' verdict (the
+/// extraction's relaxed rules, the whole-input fallback, an inserted line)
+/// shows up here. Used by `eval clean` and by the regression tests.
+pub fn survivors(text: &str) -> Vec<Survivor> {
+    let m = PhraseMatcher::shared();
+    text.lines()
+        .filter_map(|l| {
+            let clean = hygiene::clean_line(l.trim());
+            let norm = normalize_words(&clean, false);
+            let kind = m.classify(&norm).or_else(|| text::rule_kind(&clean, &norm))?;
+            GUARDED_KINDS.contains(&kind).then(|| Survivor {
+                kind,
+                line: l.trim().to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// Kept lines of an output `text` that are not guarded lines themselves
+/// but hold a long comment-form, share or subscribe phrase inside (see
+/// [`PhraseMatcher::guarded_fragment`]): candidates for review, since the
+/// line may be content quoting one.
+pub fn suspects(text: &str) -> Vec<Survivor> {
+    let m = PhraseMatcher::shared();
+    text.lines()
+        .filter_map(|l| {
+            let norm = normalize_words(&hygiene::clean_line(l.trim()), false);
+            let kind = m.guarded_fragment(&norm)?;
+            Some(Survivor {
+                kind,
+                line: l.trim().to_owned(),
+            })
+        })
+        .filter(|s| survivors(&s.line).is_empty())
+        .collect()
 }
 
 #[cfg(test)]

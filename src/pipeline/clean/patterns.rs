@@ -390,6 +390,25 @@ impl PhraseMatcher {
     }
 }
 
+impl PhraseMatcher {
+    /// The kind of the first long known phrase (comment form, share or
+    /// subscribe string of some locale) that occurs *inside* `norm`, whole
+    /// words only, whatever share of the line it covers. Not a verdict (a
+    /// sentence may quote one): `eval clean --survivors` lists the kept lines
+    /// it flags for review, where a comment form glued to content by an
+    /// extractor shows up.
+    pub fn guarded_fragment(&self, norm: &str) -> Option<Kind> {
+        let bytes = norm.as_bytes();
+        self.fragments.find_iter(norm).find_map(|m| {
+            let at_word_start = m.start() == 0 || bytes[m.start() - 1] == b' ';
+            let at_word_end = m.end() == bytes.len() || bytes[m.end()] == b' ';
+            let kind = self.fragment_kinds[m.pattern().as_usize()];
+            let guarded = matches!(kind, Kind::CommentForm | Kind::Share | Kind::Newsletter);
+            (at_word_start && at_word_end && guarded).then_some(kind)
+        })
+    }
+}
+
 /// Long enough to be recognised inside a longer line.
 fn is_long_fragment(pattern: &str) -> bool {
     let chars = pattern.chars().filter(|c| *c != ' ').count();

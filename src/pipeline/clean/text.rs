@@ -298,6 +298,8 @@ struct Rules {
     related_prefix: Regex,
     share_prefix: Regex,
     newsletter: Regex,
+    newsletter_prompt: Regex,
+    newsletter_offer: Regex,
     cookie: Regex,
     cookie_button: Regex,
 }
@@ -324,10 +326,20 @@ fn rules() -> &'static Rules {
                 r"(?i)^(?:read also|read more|see also|also read|related(?: articles| posts| stories| content| news)?|you may also like|you might also like|recommended(?: for you)?|more from|more stories|more on this|most read|most popular|trending|lire aussi|à lire aussi|a lire aussi|lire également|à lire également|voir aussi|à voir aussi|sur le même sujet|dans la même rubrique|les plus lus|lesen sie auch|mehr zum thema|auch interessant|ebenfalls interessant|meistgelesen|leer también|lea también|lee también|te puede interesar|leia também|leia mais|veja também|leggi anche|potrebbe interessarti|читайте также|по теме|lees ook|läs också|czytaj też|czytaj także)\b",
             ),
             share_prefix: re(
-                r"(?i)^(?:share (?:on|this|via|article)|share:|sharing is caring|partager (?:sur|cet article|l'article)|partagez|teilen (?:auf|sie)|auf \w+ teilen|compartir en|compartilhe|condividi su|поделиться|follow us|suivez[- ]nous|folgen sie uns|síguenos|seguici|siga-nos|подпишитесь на нас)\b",
+                r"(?i)^[*•·]?\s*(?:share (?:on|this|via|article)|share:|click to share on|sharing is caring|partager (?:sur|cet article|l'article)|partagez|teilen (?:auf|sie)|auf \w+ teilen|compartir en|compartilhe|condividi su|поделиться|follow us|follow me on|follow on social|suivez[- ]nous|folgen sie uns|síguenos|seguici|siga-nos|подпишитесь на нас)\b",
             ),
             newsletter: re(
                 r"(?i)\b(?:newsletters?|subscribe|subscription|sign up|signup|abonnez[- ]vous|abonnement|inscrivez[- ]vous|s'inscrire|abonnieren|anmelden|suscr[íi]bete|suscribirse|iscriviti|assine|inscreva-se|подпишитесь|подписаться)\b",
+            ),
+            // A call to subscribe: the verb opens the line or a sentence of it
+            // ("Sign up for our newsletter…", "…profile. Sign Up"), or ends it.
+            newsletter_prompt: re(
+                r"(?i)(?:^|[.!?:;|–—•»]\s*|\s-\s*)(?:subscribe|sign up|signup|abonnez[- ]vous|inscrivez[- ]vous|jetzt abonnieren|abonnieren sie|suscr[íi]bete|iscriviti|assine|inscreva-se|подпишитесь|подписаться)\b|\b(?:subscribe|sign up|abonnieren|suscr[íi]bete|iscriviti)\W*$",
+            ),
+            // An offer of the newsletter itself: the list or the inbox plus a
+            // verb of getting it ("…by joining our (free) newsletter").
+            newsletter_offer: re(
+                r"(?i)\b(?:newsletters?|mailing list|in your inbox|dans votre boîte|in ihr postfach|lettre d'information)\b.*\b(?:sign(?:ing)? up|subscrib\w*|join(?:ing)?|get|receive|delivered|recevez|recevoir|abonnez|inscrivez|abonnieren|erhalten)\b|\b(?:sign(?:ing)? up|subscrib\w*|join(?:ing)?|get|receive|recevez|recevoir|abonnez[- ]vous|inscrivez[- ]vous|abonnieren|erhalten)\b.*\b(?:newsletters?|mailing list|inbox|lettre d'information)\b",
             ),
             cookie: re(r"(?i)\bcookies?\b|\bconsent\b|\bconsentement\b|\beinwilligung\b|\bconsentimiento\b"),
             cookie_button: re(
@@ -622,7 +634,15 @@ pub fn rule_kind(clean: &str, norm: &str) -> Option<Kind> {
     if n <= 80 && r.cookie.is_match(clean) && cookie_context(norm) {
         return Some(Kind::Cookie);
     }
-    if n <= 14 && r.newsletter.is_match(clean) {
+    // A newsletter word alone names a button or menu item ("Newsletter",
+    // "Abonnement"); in a longer line it must be a call to subscribe or an
+    // offer of the list: "Paid subscription required for …" and "Get up
+    // to three months free with a longer subscription" are product text
+    // (WCXB dev ground truth).
+    if (n <= 4 && r.newsletter.is_match(clean))
+        || (n <= 14 && r.newsletter_prompt.is_match(clean))
+        || (n <= 25 && r.newsletter_offer.is_match(clean))
+    {
         return Some(Kind::Newsletter);
     }
     if n <= 20 && r.related_prefix.is_match(clean) {
