@@ -141,6 +141,8 @@ fn jetpack_share_buttons_with_bullets() {
     for line in [
         "Click to share on X (Opens in new window) X",
         "* Click to share on Facebook (Opens in new window) Facebook",
+        "* Click to email a link to a friend (Opens in new window) Email",
+        "Click to print (Opens in new window) Print",
         "• Share on LinkedIn",
     ] {
         assert_eq!(rule(line), Some(Kind::Share), "{line}");

@@ -326,7 +326,7 @@ fn rules() -> &'static Rules {
                 r"(?i)^(?:read also|read more|see also|also read|related(?: articles| posts| stories| content| news)?|you may also like|you might also like|recommended(?: for you)?|more from|more stories|more on this|most read|most popular|trending|lire aussi|à lire aussi|a lire aussi|lire également|à lire également|voir aussi|à voir aussi|sur le même sujet|dans la même rubrique|les plus lus|lesen sie auch|mehr zum thema|auch interessant|ebenfalls interessant|meistgelesen|leer también|lea también|lee también|te puede interesar|leia também|leia mais|veja também|leggi anche|potrebbe interessarti|читайте также|по теме|lees ook|läs också|czytaj też|czytaj także)\b",
             ),
             share_prefix: re(
-                r"(?i)^[*•·]?\s*(?:share (?:on|this|via|article)|share:|click to share on|sharing is caring|partager (?:sur|cet article|l'article)|partagez|teilen (?:auf|sie)|auf \w+ teilen|compartir en|compartilhe|condividi su|поделиться|follow us|follow me on|follow on social|suivez[- ]nous|folgen sie uns|síguenos|seguici|siga-nos|подпишитесь на нас)\b",
+                r"(?i)^[*•·]?\s*(?:share (?:on|this|via|article)|share:|click to (?:share on|email a link|print)|sharing is caring|partager (?:sur|cet article|l'article)|partagez|teilen (?:auf|sie)|auf \w+ teilen|compartir en|compartilhe|condividi su|поделиться|follow us|follow me on|follow on social|suivez[- ]nous|folgen sie uns|síguenos|seguici|siga-nos|подпишитесь на нас)\b",
             ),
             newsletter: re(
                 r"(?i)\b(?:newsletters?|subscribe|subscription|sign up|signup|abonnez[- ]vous|abonnement|inscrivez[- ]vous|s'inscrire|abonnieren|anmelden|suscr[íi]bete|suscribirse|iscriviti|assine|inscreva-se|подпишитесь|подписаться)\b",
