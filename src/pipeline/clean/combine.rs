@@ -66,7 +66,7 @@
 //! a browser renders from `<noscript>`, data attributes or JSON-LD, as on
 //! Discourse forums) are not edited: [`View::aligned`] is false there.
 
-use super::html::{Dom, NO_PARENT};
+use super::html::Dom;
 use super::model::{self, LineModel};
 use super::patterns::{Kind, PhraseMatcher};
 use super::text::{self, ends_like_sentence, word_weight, Line};
@@ -344,12 +344,9 @@ const DOM_REACH: usize = 12;
 /// point where its branch joins the main container's.
 fn line_dom(dom: &Dom, lines: &[Line], covers: &[Cover], need: &[bool]) -> Vec<Option<LineDom>> {
     let nodes = &dom.nodes;
-    let owner = |i: usize| dom.line_node[i] as usize;
-    let parent = |k: usize| (nodes[k].parent != NO_PARENT).then_some(nodes[k].parent as usize);
-    let words: Vec<u32> = lines
-        .iter()
-        .map(|l| l.clean.split_whitespace().count() as u32)
-        .collect();
+    let owner = |i: usize| dom.line_owner(i);
+    let parent = |k: usize| dom.parent_of(k);
+    let words = word_counts(lines);
     let mut held = vec![0u32; nodes.len()];
     let mut total_held = 0u32;
     for (i, _) in covers.iter().enumerate().filter(|(_, c)| c.held()) {
@@ -454,6 +451,14 @@ fn line_dom(dom: &Dom, lines: &[Line], covers: &[Cover], need: &[bool]) -> Vec<O
         .collect()
 }
 
+/// Each line's word count (whitespace-separated, as the metric counts).
+fn word_counts(lines: &[Line]) -> Vec<u32> {
+    lines
+        .iter()
+        .map(|l| l.clean.split_whitespace().count() as u32)
+        .collect()
+}
+
 /// The page's block containers, each decided whole by the unit combiner.
 /// The main container is found as in [`line_dom`] (the deepest element
 /// holding at least 3/4 of the held words). Units are the maximal subtrees
@@ -465,12 +470,9 @@ fn line_dom(dom: &Dom, lines: &[Line], covers: &[Cover], need: &[bool]) -> Vec<O
 /// container, one of its ancestors or a split element is a unit alone.
 fn container_units(dom: &Dom, lines: &[Line], covers: &[Cover]) -> Vec<Unit> {
     let nodes = &dom.nodes;
-    let owner = |i: usize| dom.line_node[i] as usize;
-    let parent = |k: usize| (nodes[k].parent != NO_PARENT).then_some(nodes[k].parent as usize);
-    let words: Vec<u32> = lines
-        .iter()
-        .map(|l| l.clean.split_whitespace().count() as u32)
-        .collect();
+    let owner = |i: usize| dom.line_owner(i);
+    let parent = |k: usize| dom.parent_of(k);
+    let words = word_counts(lines);
     let mut held = vec![0u32; nodes.len()];
     let mut total = vec![0u32; nodes.len()];
     let mut total_held = 0u32;

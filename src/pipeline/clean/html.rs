@@ -929,6 +929,19 @@ pub struct Dom {
     pub line_node: Vec<u32>,
 }
 
+impl Dom {
+    /// The element a visible line's first text sits in.
+    pub fn line_owner(&self, line: usize) -> usize {
+        self.line_node[line] as usize
+    }
+
+    /// The parent element of `node`, `None` for the top one.
+    pub fn parent_of(&self, node: usize) -> Option<usize> {
+        let parent = self.nodes[node].parent;
+        (parent != NO_PARENT).then_some(parent as usize)
+    }
+}
+
 /// One element of [`Dom`].
 #[derive(Debug, Clone)]
 pub struct DomNode {
