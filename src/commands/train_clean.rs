@@ -1457,22 +1457,38 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     model.merge_fragments = args.merge_fragments;
     if args.skip_heldout {
-        let bytes = model.to_gz()?;
-        std::fs::write(&args.out, &bytes).with_context(|| format!("cannot write {}", args.out.display()))?;
-        println!(
-            "held-out fifth not scored (--skip-heldout); wrote {} ({} bytes) in {:.1} s",
-            args.out.display(),
-            bytes.len(),
-            started.elapsed().as_secs_f64()
-        );
-        return Ok(());
+        println!("held-out fifth not scored (--skip-heldout)");
+    } else {
+        print_heldout(&held, &model, jobs);
     }
-    // Held-out fifth, through `clean_text` itself.
-    let heuristic = mean_f1(&held, None, jobs);
-    let learned = mean_f1(&held, Some(&model), jobs);
+    let bytes = write_model(&model, &args.out)?;
+    println!(
+        "wrote {} ({} features, threshold {:.2}, switch cost {}, {bytes} bytes) in {:.1} s",
+        args.out.display(),
+        model.len(),
+        model.threshold,
+        model.switch_cost,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Writes a model file (gzipped TSV, the format the stage embeds) and
+/// returns its size.
+pub fn write_model(model: &LineModel, path: &std::path::Path) -> anyhow::Result<usize> {
+    let bytes = model.to_gz()?;
+    std::fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(bytes.len())
+}
+
+/// Scores the held-out fifth through `clean_text` itself, next to the raw
+/// text, the region heuristic and the label ceiling.
+fn print_heldout(held: &[&Prepared], model: &LineModel, jobs: usize) {
+    let heuristic = mean_f1(held, None, jobs);
+    let learned = mean_f1(held, Some(model), jobs);
     let mut raw = eval::MeanPrf::default();
     let mut oracle = eval::MeanPrf::default();
-    for p in &held {
+    for p in held {
         raw.add(eval::word_prf(&p.visible, &p.truth));
         oracle.add(eval::word_prf(&p.oracle, &p.truth));
     }
@@ -1490,18 +1506,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             s.precision, s.recall, s.f1
         );
     }
-    let bytes = model.to_gz()?;
-    std::fs::write(&args.out, &bytes).with_context(|| format!("cannot write {}", args.out.display()))?;
-    println!(
-        "wrote {} ({} features, threshold {:.2}, switch cost {}, {} bytes) in {:.1} s",
-        args.out.display(),
-        model.len(),
-        model.threshold,
-        model.switch_cost,
-        bytes.len(),
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
 }
 
 #[cfg(test)]

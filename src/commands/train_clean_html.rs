@@ -729,12 +729,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         weights.insert("has|switch".to_owned(), 1.0);
     }
     let model = LineModel::new(weights, bias, 0.5, 0.0);
-    let bytes = model.to_gz()?;
-    std::fs::write(&args.out, &bytes).with_context(|| format!("cannot write {}", args.out.display()))?;
+    let bytes = super::train_clean::write_model(&model, &args.out)?;
     println!(
-        "wrote {} ({} bytes) at {:.1} s",
+        "wrote {} ({bytes} bytes) at {:.1} s",
         args.out.display(),
-        bytes.len(),
         started.elapsed().as_secs_f64()
     );
     Ok(())
