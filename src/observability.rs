@@ -507,7 +507,10 @@ mod tests {
         // A user asking for more detail still does not get the parser's chatter ...
         assert_eq!(passes(&log_filter_spec(Some("debug"))), (false, true));
         // ... unless they name it.
-        assert_eq!(passes(&log_filter_spec(Some("info,html5ever=warn"))), (true, true));
+        assert_eq!(
+            passes(&log_filter_spec(Some("info,html5ever=warn"))),
+            (true, true)
+        );
         assert_eq!(log_filter_spec(Some("warn")), "warn,html5ever=error");
     }
 
