@@ -115,6 +115,9 @@ def cases():
     yield ("100k <table> cells",
            record(html="<table>" + "<tr>" + "<td>c</td>" * 100_000 + "</tr></table>"),
            "table building")
+    yield ("100 MB line (over --max-line-bytes)",
+           record(text=SENTENCE * (100 * MB // len(SENTENCE.encode("utf-8")))),
+           "enrich's line limit: a too_large error line, the line never held whole")
 
 
 def input_text_chars(data: bytes):

@@ -64,3 +64,18 @@ fn every_line_answered_in_order_across_batches() {
 fn empty_input_gives_no_output() {
     assert!(enrich("", &[]).is_empty());
 }
+
+#[test]
+fn a_line_over_the_limit_gets_an_error_line_and_the_rest_go_on() {
+    let big = serde_json::json!({"id": "big", "text": "Emmanuel Macron à Berlin. ".repeat(100)}).to_string();
+    let small = serde_json::json!({"id": "small", "text": "Emmanuel Macron à Berlin."}).to_string();
+    let out = enrich(
+        &format!("{big}\n{small}\n"),
+        &["--stages", "entities", "--max-line-bytes", "1000"],
+    );
+    assert_eq!(out.len(), 2);
+    assert_eq!(out[0]["id"], "big");
+    assert_eq!(out[0]["error_kind"], "too_large");
+    assert_eq!(out[1]["id"], "small");
+    assert!(out[1].get("error").is_none(), "{:?}", out[1]);
+}

@@ -2,7 +2,9 @@
 //!
 //! One output line per non-blank input line, in input order, with the same
 //! `id`. A line that cannot be enriched becomes `{"id", "error",
-//! "error_kind", "line"}` and the run goes on.
+//! "error_kind", "line"}` and the run goes on. Memory stays bounded whatever
+//! the input: a line over `--max-line-bytes` is skipped without being held
+//! (a `too_large` error line), and a batch holds at most [`BATCH_BYTES`].
 
 use crate::pipeline::{Article, Pipeline, Stages};
 use anyhow::Context;
@@ -24,10 +26,23 @@ pub struct Args {
     /// Pretty-print each record (then it is no longer one line per record).
     #[arg(long)]
     pub pretty: bool,
+    /// Longest input line accepted, in bytes; a longer line gets a
+    /// `too_large` error line and is never held in memory whole. The
+    /// default takes a 10 MB HTML page even with JSON escaping doubling it.
+    #[arg(long, default_value_t = 32 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_line_bytes: u64,
 }
 
 /// Lines processed together; bounds memory while keeping all cores busy.
 const BATCH_LINES: usize = 256;
+
+/// Input bytes held by one batch at most (a batch of 256 lines at the line
+/// limit would otherwise hold 8 GiB). A line alone may exceed it.
+const BATCH_BYTES: usize = 64 * 1024 * 1024;
+
+/// What is kept of a line over the limit: enough for its `id` when the
+/// object starts with it, as scrapers' records usually do.
+const TOO_LARGE_HEAD: usize = 64 * 1024;
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let pipeline = Pipeline::load().context("loading the models")?;
@@ -38,24 +53,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             File::open(p).with_context(|| format!("cannot open {}", p.display()))?,
         )),
     };
+    let mut reader = reader;
+    let limit = usize::try_from(args.max_line_bytes).unwrap_or(usize::MAX);
     let jobs = super::jobs(args.jobs);
     let mut out = BufWriter::new(io::stdout().lock());
-    let mut batch: Vec<(usize, Vec<u8>)> = Vec::with_capacity(BATCH_LINES);
+    let mut batch: Vec<(usize, InputLine)> = Vec::with_capacity(BATCH_LINES);
+    let mut batch_bytes = 0usize;
     let mut counts = Counts::default();
     let mut line_no = 0usize;
-    let mut lines = reader.split(b'\n');
     loop {
         // `None` at the end of the input: the last, partial batch goes out.
-        let next = lines.next().transpose().context("reading input")?;
+        let next = read_line_bounded(&mut reader, limit).context("reading input")?;
         if let Some(line) = next.as_ref() {
             line_no += 1;
-            if line.iter().all(u8::is_ascii_whitespace) {
+            if line.is_blank() {
                 continue;
             }
+            batch_bytes += line.held_bytes();
         }
         let done = next.is_none();
         batch.extend(next.map(|line| (line_no, line)));
-        if batch.len() == BATCH_LINES || done {
+        if batch.len() == BATCH_LINES || batch_bytes >= BATCH_BYTES || done {
             write_batch(
                 &pipeline,
                 args.stages,
@@ -66,6 +84,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 &mut counts,
             )?;
             batch.clear();
+            batch_bytes = 0;
         }
         if done {
             break;
@@ -74,6 +93,85 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     out.flush().context("writing output")?;
     tracing::info!(ok = counts.ok, errors = counts.errors, "enrich done");
     Ok(())
+}
+
+/// One line of input, as far as it was read.
+#[derive(Debug, PartialEq)]
+enum InputLine {
+    /// The whole line, without its `\n`.
+    Whole(Vec<u8>),
+    /// A line over the limit: its size and its first [`TOO_LARGE_HEAD`] bytes.
+    TooLarge {
+        size: usize,
+        limit: usize,
+        head: Vec<u8>,
+    },
+}
+
+impl InputLine {
+    fn is_blank(&self) -> bool {
+        match self {
+            InputLine::Whole(line) => line.iter().all(u8::is_ascii_whitespace),
+            InputLine::TooLarge { .. } => false,
+        }
+    }
+
+    fn held_bytes(&self) -> usize {
+        match self {
+            InputLine::Whole(line) => line.len(),
+            InputLine::TooLarge { head, .. } => head.len(),
+        }
+    }
+}
+
+/// Reads the next line, holding at most `limit` bytes of it: past the limit
+/// the rest of the line is read and dropped. `None` at the end of input; a
+/// last line without `\n` still counts.
+fn read_line_bounded(reader: &mut impl BufRead, limit: usize) -> io::Result<Option<InputLine>> {
+    let mut line = Vec::new();
+    let mut size = 0usize;
+    let mut read_any = false;
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        read_any = true;
+        let newline = chunk.iter().position(|&b| b == b'\n');
+        let part = newline.unwrap_or(chunk.len());
+        // Past the limit only the head is kept, for the error line's id.
+        let over = size + part > limit;
+        let room = if over {
+            TOO_LARGE_HEAD.saturating_sub(line.len()).min(part)
+        } else {
+            part
+        };
+        line.extend_from_slice(&chunk[..room]);
+        if over {
+            line.truncate(TOO_LARGE_HEAD);
+        }
+        size += part;
+        reader.consume(part + usize::from(newline.is_some()));
+        if newline.is_some() {
+            break;
+        }
+    }
+    if !read_any {
+        return Ok(None);
+    }
+    Ok(Some(if size > limit {
+        InputLine::TooLarge {
+            size,
+            limit,
+            head: line,
+        }
+    } else {
+        InputLine::Whole(line)
+    }))
 }
 
 #[derive(Default)]
@@ -87,7 +185,7 @@ fn write_batch(
     stages: Stages,
     jobs: usize,
     pretty: bool,
-    batch: &[(usize, Vec<u8>)],
+    batch: &[(usize, InputLine)],
     out: &mut impl Write,
     counts: &mut Counts,
 ) -> anyhow::Result<()> {
@@ -102,7 +200,12 @@ fn write_batch(
                 scope.spawn(move || {
                     lines
                         .iter()
-                        .map(|(no, line)| enrich_line(pipeline, stages, pretty, *no, line))
+                        .map(|(no, line)| match line {
+                            InputLine::Whole(line) => enrich_line(pipeline, stages, pretty, *no, line),
+                            InputLine::TooLarge { size, limit, head } => {
+                                too_large_line(*no, *size, *limit, head)
+                            }
+                        })
                         .collect::<Vec<_>>()
                 })
             })
@@ -168,6 +271,24 @@ pub fn enrich_line(
             )
         }
     };
+    error_line(line_no, id, kind, &message)
+}
+
+/// The error line of an input line over `--max-line-bytes`.
+fn too_large_line(line_no: usize, size: usize, limit: usize, head: &[u8]) -> (String, bool) {
+    let err = crate::pipeline::InputError::TooLarge { size, limit };
+    let message = err
+        .to_string()
+        .replace("raise `max_article_bytes`", "raise --max-line-bytes");
+    let id = std::str::from_utf8(head)
+        .or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()]))
+        .ok()
+        .and_then(leading_id);
+    error_line(line_no, id, err.kind(), &message)
+}
+
+/// Logs an input line's failure and renders its error line.
+fn error_line(line_no: usize, id: Option<String>, kind: &str, message: &str) -> (String, bool) {
     tracing::warn!(
         line = line_no,
         id = id.as_deref().unwrap_or(""),
@@ -178,6 +299,39 @@ pub fn enrich_line(
     (line.to_string(), false)
 }
 
+/// The `id` of a JSON object of which only the beginning is at hand: the
+/// members are read in order until `id` or the cut.
+fn leading_id(head: &str) -> Option<String> {
+    use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+    use std::cell::RefCell;
+
+    struct FindId<'a>(&'a RefCell<Option<String>>);
+    impl<'de> Visitor<'de> for FindId<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<String>()? {
+                if key == "id" {
+                    *self.0.borrow_mut() = match map.next_value::<serde_json::Value>()? {
+                        serde_json::Value::String(s) if !s.is_empty() => Some(s),
+                        serde_json::Value::Number(n) => Some(n.to_string()),
+                        _ => None,
+                    };
+                    return Ok(());
+                }
+                map.next_value::<IgnoredAny>()?;
+            }
+            Ok(())
+        }
+    }
+    let found = RefCell::new(None);
+    // The cut makes the parse fail after the id was seen: keep what was found.
+    let _ = serde_json::Deserializer::from_str(head).deserialize_map(FindId(&found));
+    found.into_inner()
+}
+
 /// The `id` of a line that failed later, if the line is a JSON object with one.
 fn best_effort_id(text: &str) -> Option<String> {
     let value: serde_json::Value = serde_json::from_str(text).ok()?;
@@ -185,5 +339,87 @@ fn best_effort_id(text: &str) -> Option<String> {
         serde_json::Value::String(s) => Some(s.clone()),
         serde_json::Value::Number(n) => Some(n.to_string()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every line of `input` as read with `limit`, through a small buffer
+    /// so that lines span several reads.
+    fn lines(input: &[u8], limit: usize) -> Vec<InputLine> {
+        let mut reader = BufReader::with_capacity(7, input);
+        std::iter::from_fn(|| read_line_bounded(&mut reader, limit).unwrap()).collect()
+    }
+
+    #[test]
+    fn lines_within_the_limit_are_whole() {
+        let got = lines(b"{\"id\":1}\n\n  \nlast without newline", 100);
+        let want = [&b"{\"id\":1}"[..], b"", b"  ", b"last without newline"];
+        assert_eq!(got, want.map(|l| InputLine::Whole(l.to_vec())));
+        assert!(lines(b"", 100).is_empty());
+        assert_eq!(lines(b"\n", 100), [InputLine::Whole(vec![])]);
+    }
+
+    #[test]
+    fn a_line_over_the_limit_keeps_only_its_head_and_the_next_line_is_whole() {
+        let long = format!(
+            "{{\"id\":\"big\",\"text\":\"{}\"}}",
+            "x".repeat(3 * TOO_LARGE_HEAD)
+        );
+        let input = format!("{long}\n{{\"id\":\"next\"}}");
+        let got = lines(input.as_bytes(), 1000);
+        assert_eq!(got.len(), 2);
+        match &got[0] {
+            InputLine::TooLarge { size, limit, head } => {
+                assert_eq!((*size, *limit), (long.len(), 1000));
+                assert_eq!(
+                    head.len(),
+                    TOO_LARGE_HEAD,
+                    "memory held is the head, not the line"
+                );
+                assert_eq!(&head[..], &long.as_bytes()[..TOO_LARGE_HEAD]);
+            }
+            other => panic!("expected TooLarge, got {other:?}"),
+        }
+        assert_eq!(got[1], InputLine::Whole(b"{\"id\":\"next\"}".to_vec()));
+        // Exactly at the limit is still whole.
+        assert_eq!(lines(b"12345", 5), [InputLine::Whole(b"12345".to_vec())]);
+        assert!(matches!(
+            lines(b"123456", 5)[0],
+            InputLine::TooLarge { size: 6, .. }
+        ));
+    }
+
+    #[test]
+    fn the_id_is_found_in_a_cut_object_when_it_comes_before_the_cut() {
+        assert_eq!(
+            leading_id(r#"{"id": "a1", "html": "<p>cut he"#),
+            Some("a1".into())
+        );
+        assert_eq!(
+            leading_id(r#"{"url": "u", "id": 42, "text": "cu"#),
+            Some("42".into())
+        );
+        assert_eq!(leading_id(r#"{"html": "<p>cut before the id"#), None);
+        assert_eq!(leading_id(r#"{"id": ["not", "an", "id"], "#), None);
+        assert_eq!(leading_id(r#"[1, 2"#), None);
+        assert_eq!(leading_id(""), None);
+    }
+
+    #[test]
+    fn a_too_large_line_answers_with_its_id_and_what_to_do() {
+        let (line, ok) = too_large_line(7, 5000, 1000, br#"{"id": "big", "text": "xxxx"#);
+        assert!(!ok);
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["id"], "big");
+        assert_eq!(v["error_kind"], "too_large");
+        assert_eq!(v["line"], 7);
+        let message = v["error"].as_str().unwrap();
+        assert!(
+            message.contains("5000 bytes") && message.contains("--max-line-bytes"),
+            "{message}"
+        );
     }
 }
