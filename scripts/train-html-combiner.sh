@@ -8,9 +8,8 @@
 # never trained on), then the combiner with them (`--fold-models`).
 #
 # Run it again whenever the line model (data/boilerplate/line-model.tsv.gz)
-# or its features change. About 25 minutes on two cores (folds 2.5-5.5 min
-# each, the combiner about 6-14 min; both about twice that on a loaded
-# machine).
+# or its features change. About 25 minutes on two cores (folds 3-4.5 min
+# each, the combiner about 8-9 min at load 6, session 8).
 #
 # Usage: scripts/train-html-combiner.sh [WCXB_DEV_DIR] [WORK_DIR] [train clean-html options]
 set -euo pipefail
@@ -43,15 +42,17 @@ for k in 1 2 3 4; do
   "$bin" train clean "$fold" --out "$work/model-f$k.tsv.gz"
 done
 
-# Prints the oracle, the cross-fitted train and the held-out F1 (all pages
-# and articles only) of each variant. By default the units are whole block
-# containers (--units, session 7): without the DOM names (nodom), with them
-# (base), and with the crosses (all). Session 6's line units are the same
-# command without --units (and --features domx for their crosses). Add
-# --ship-edit and/or --ship-switch only for a part that beats the current
-# path on the cross-fitted training pages and held out; without them the
-# file written is empty (the current state: no part did, sessions 5-7 in
+# Prints the oracle, then for each variant the decoding grid on the
+# cross-fitted training pages (every page / under the cross-fitted gate),
+# the chosen decoding and page-type gate with its train gain (paired SE,
+# pages better / worse), the gain per rs-trafilatura page type, and the
+# held-out fifth scored once at that choice. Session 8's candidate: line
+# units with their container's evidence (unitx), adds only (--add-only),
+# gated by rs-trafilatura's page type (--gate auto, the default). Add
+# --ship-edit only for a variant that beats the current path on the
+# cross-fitted training pages and held out; without it the file written is
+# empty (the current state: no variant did, sessions 5-8 in
 # docs/clean-html.md).
-NEWSFLOW_LOG=error "$bin" train clean-html "$wcxb" --fold-models "$work" --units --l2 1e-4 \
-  --features nodom --features base --features all \
+NEWSFLOW_LOG=error "$bin" train clean-html "$wcxb" --fold-models "$work" --l2 1e-4 \
+  --features unitx --add-only \
   --out data/boilerplate/html-combiner.tsv.gz "$@"

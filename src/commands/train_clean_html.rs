@@ -23,7 +23,7 @@
 
 use crate::commands::eval_clean::{is_heldout, load_pages, Page};
 use crate::commands::train_clean::{fit, label_lines, parallel};
-use crate::pipeline::clean::combine::View;
+use crate::pipeline::clean::combine::{self, View};
 use crate::pipeline::clean::model::LineModel;
 use crate::pipeline::clean::{eval, html, text};
 use anyhow::Context;
@@ -77,8 +77,12 @@ pub struct Args {
     #[arg(long)]
     pub ship_switch: bool,
     /// Ship the best drop-only decoding (no lines added).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "add_only")]
     pub drop_only: bool,
+    /// Ship the best add-only decoding (no extraction line dropped): the decision that held up
+    /// on unseen pages in session 7, and the cheaper one to run (no drop features).
+    #[arg(long)]
+    pub add_only: bool,
     /// Worker threads (default: one per core).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
@@ -87,6 +91,13 @@ pub struct Args {
     /// added whole.
     #[arg(long)]
     pub units: bool,
+    /// Which of rs-trafilatura's page types the combiner edits: `auto` (the types whose
+    /// training pages gain from the chosen decoding, cross-fitted: chosen per fold on the other
+    /// folds' pages and scored on that fold's), `all` (every page, no gate), or a
+    /// comma-separated list (`product,collection`). The file ships the gate (`g|pt=` markers)
+    /// and the stage records the tree and runs the line model only on those pages.
+    #[arg(long, default_value = "auto")]
+    pub gate: String,
     /// Write the training pages' edit units (page, unit, label, weight, line text, features) as
     /// TSV to this file and stop: for error analysis, before any model is fitted.
     #[arg(long)]
@@ -97,6 +108,9 @@ pub struct Args {
 struct Prepared {
     id: String,
     heldout: bool,
+    /// rs-trafilatura's page type for the page (what the gate reads;
+    /// `none` without an extraction).
+    rs_type: String,
     /// Whether the ground truth calls it an article (the ScrapingHub
     /// benchmark is all articles).
     article: bool,
@@ -146,6 +160,7 @@ fn prepare(page: &Page, line_model: Option<&LineModel>, units: bool) -> Prepared
     let mut prepared = Prepared {
         id: page.id.clone(),
         heldout: is_heldout(&page.id),
+        rs_type: "none".to_owned(),
         article: page.page_type.as_deref() == Some("article"),
         truth: page.truth.clone(),
         plain: String::new(),
@@ -166,6 +181,11 @@ fn prepare(page: &Page, line_model: Option<&LineModel>, units: bool) -> Prepared
         prepared.plain_f1 = eval::word_prf(&prepared.plain, &page.truth).f1;
         return prepared;
     };
+    prepared.rs_type = result
+        .metadata
+        .page_type
+        .as_deref()
+        .map_or_else(|| "none".to_owned(), str::to_ascii_lowercase);
     let view = View::new(
         &parts.visible,
         &parts.links,
@@ -319,11 +339,66 @@ fn output(page: &Prepared, p: Option<&[f32]>, d: Decoding) -> String {
 }
 
 fn mean_f1(pages: &[&Prepared], probs: &HashMap<&str, Vec<f32>>, d: Decoding, jobs: usize) -> f64 {
-    let scores = parallel(pages, jobs, |p| {
+    mean(&page_f1(pages, probs, d, jobs))
+}
+
+/// Each page's word F1 for combiner probabilities `probs` at decoding `d`.
+fn page_f1(pages: &[&Prepared], probs: &HashMap<&str, Vec<f32>>, d: Decoding, jobs: usize) -> Vec<f64> {
+    parallel(pages, jobs, |p| {
         let out = output(p, probs.get(p.id.as_str()).map(Vec::as_slice), d);
         eval::word_prf(&out, &p.truth).f1
-    });
-    scores.iter().sum::<f64>() / scores.len().max(1) as f64
+    })
+}
+
+fn mean(x: &[f64]) -> f64 {
+    x.iter().sum::<f64>() / x.len().max(1) as f64
+}
+
+/// The gate's page types (see `Args::gate`) for per-page F1 with the
+/// combiner (`edited`) and without (`plain`) on `pages`: every type whose
+/// pages gain in sum, or the types asked for; `None`: no gate.
+fn choose_gate(pages: &[&Prepared], edited: &[f64], plain: &[f64], gate: &str) -> Option<Vec<String>> {
+    match gate {
+        "all" => None,
+        "auto" => {
+            let mut gain: HashMap<&str, f64> = HashMap::new();
+            for ((p, e), n) in pages.iter().zip(edited).zip(plain) {
+                *gain.entry(p.rs_type.as_str()).or_default() += e - n;
+            }
+            let mut types: Vec<String> = gain
+                .into_iter()
+                .filter(|&(_, g)| g > 0.0)
+                .map(|(t, _)| t.to_owned())
+                .collect();
+            types.sort();
+            Some(types)
+        }
+        list => Some(list.split(',').map(|t| t.trim().to_ascii_lowercase()).collect()),
+    }
+}
+
+/// Per-page F1 under a gate: the edited page's where the gate lets its type
+/// through, the plain one's elsewhere.
+fn gated(pages: &[&Prepared], edited: &[f64], plain: &[f64], gate: Option<&[String]>) -> Vec<f64> {
+    pages
+        .iter()
+        .zip(edited.iter().zip(plain))
+        .map(|(p, (&e, &n))| match gate {
+            Some(types) if !types.contains(&p.rs_type) => n,
+            _ => e,
+        })
+        .collect()
+}
+
+/// Mean, paired standard error and pages better / worse of `a - b`.
+fn paired(a: &[f64], b: &[f64]) -> (f64, f64, usize, usize) {
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+    let m = mean(&d);
+    let var = d.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (d.len().max(2) - 1) as f64;
+    let se = (var / d.len().max(1) as f64).sqrt();
+    let better = d.iter().filter(|&&x| x > 1e-9).count();
+    let worse = d.iter().filter(|&&x| x < -1e-9).count();
+    (m, se, better, worse)
 }
 
 /// Trains the combiner on `pages` (weights rounded to 1/1000, the small
@@ -632,13 +707,48 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     let (_, t, switch_weights, switch_bias) = best_switch.expect("two switch variants");
-    let mut best_variant: Option<(f64, usize, Decoding)> = None;
+    let plain_train = page_f1(&train, &none, never, jobs);
+    let plain_heldout = page_f1(&heldout, &none, never, jobs);
+    // The gate, cross-fitted: each fold's pages under the gate chosen on the
+    // other three folds' pages (with `--gate auto`), so the train figure of
+    // a gated variant is not chosen on the pages it scores.
+    let cross_gated = |edited: &[f64]| -> Vec<f64> {
+        let mut out = vec![0.0; train.len()];
+        for k in 1..=4 {
+            let (mut pages, mut e, mut n) = (Vec::new(), Vec::new(), Vec::new());
+            for (i, p) in train.iter().enumerate() {
+                if fold_of(p) != k {
+                    pages.push(*p);
+                    e.push(edited[i]);
+                    n.push(plain_train[i]);
+                }
+            }
+            let gate = choose_gate(&pages, &e, &n, &args.gate);
+            for (i, p) in train.iter().enumerate() {
+                if fold_of(p) == k {
+                    out[i] = gated(&[p], &edited[i..=i], &plain_train[i..=i], gate.as_deref())[0];
+                }
+            }
+        }
+        out
+    };
+    let articles = |pages: &[&Prepared], x: &[f64]| {
+        let a: Vec<f64> = pages
+            .iter()
+            .zip(x)
+            .filter(|(p, _)| p.article)
+            .map(|(_, &f)| f)
+            .collect();
+        mean(&a)
+    };
+    let mut best_variant: Option<(f64, usize, Decoding, Option<Vec<String>>)> = None;
     let mut full_models = Vec::new();
     let variants: Vec<(f32, &str)> = args
         .l2
         .iter()
         .flat_map(|&l2| args.features.iter().map(move |f| (l2, f.as_str())))
         .collect();
+    let mut heldout_scored = 0usize;
     for (variant, &(l2, set)) in variants.iter().enumerate() {
         let mut probs: HashMap<&str, Vec<f32>> = HashMap::new();
         for k in 1..=4 {
@@ -651,57 +761,103 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let model = LineModel::new(weights.clone(), bias, 0.5, 0.0);
         probs.extend(scored(heldout.iter().copied(), &model));
         println!(
-            "l2 {l2}, features {set}: {} features kept ({:.1} s); decoding grid on the training pages (cross-fitted word F1; \
-             add above 1 = drop only):",
+            "l2 {l2}, features {set}: {} features kept ({:.1} s); decoding grid on the training pages (cross-fitted \
+             word F1, every page / under the cross-fitted gate `{}`; add above 1 = drop only):",
             weights.len(),
-            started.elapsed().as_secs_f64()
+            started.elapsed().as_secs_f64(),
+            args.gate
         );
-        let mut best_drop = (never, f64::MIN);
-        let mut best = (never, f64::MIN);
+        let mut best: Option<(Decoding, f64, Vec<f64>)> = None;
         for add_from in [2.0f32, 0.8, 0.7, 0.6, 0.5] {
             let mut row = format!("  add from {add_from:.1}:");
             for drop_below in [0.0f32, 0.2, 0.3, 0.4, 0.5] {
                 let d = Decoding { drop_below, add_from };
-                let f = mean_f1(&train, &probs, d, jobs);
-                row.push_str(&format!(" drop<{drop_below:.1} {f:.4}"));
-                if add_from > 1.0 && f > best_drop.1 {
-                    best_drop = (d, f);
-                }
-                if f > best.1 {
-                    best = (d, f);
+                let edited = page_f1(&train, &probs, d, jobs);
+                let f = mean(&cross_gated(&edited));
+                row.push_str(&format!(" drop<{drop_below:.1} {:.4}/{f:.4}", mean(&edited)));
+                let allowed = (!args.drop_only || add_from > 1.0) && (!args.add_only || drop_below <= 0.0);
+                if allowed && best.as_ref().is_none_or(|b| f > b.1) {
+                    best = Some((d, f, edited));
                 }
             }
             println!("{row}");
         }
-        for (label, (d, f)) in [("drop only", best_drop), ("drop + add", best)] {
-            println!(
-                "  {label}: drop below {} add from {}: train {f:.4}  held out {:.4}  (articles: train {:.4}, \
-                 held out {:.4})",
-                d.drop_below,
-                d.add_from,
-                mean_f1(&heldout, &probs, d, jobs),
-                mean_f1(&train_articles, &probs, d, jobs),
-                mean_f1(&heldout_articles, &probs, d, jobs)
-            );
+        let (d, f, edited) = best.expect("a decoding grid");
+        let gate = choose_gate(&train, &edited, &plain_train, &args.gate);
+        let cf = cross_gated(&edited);
+        let (gain, se, better, worse) = paired(&cf, &plain_train);
+        println!(
+            "  chosen: drop below {} add from {}, gate {}: train {f:.4} (every page {:.4}, gate chosen on all \
+             training pages {:.4}; without combiner {:.4}); gain {:+.2} points, paired SE {:.2}, {better} pages \
+             better / {worse} worse; articles {:.4} vs {:.4}",
+            d.drop_below,
+            d.add_from,
+            gate.as_ref().map_or_else(|| "none".to_owned(), |g| g.join(",")),
+            mean(&edited),
+            mean(&gated(&train, &edited, &plain_train, gate.as_deref())),
+            mean(&plain_train),
+            100.0 * gain,
+            100.0 * se,
+            articles(&train, &cf),
+            articles(&train, &plain_train),
+        );
+        let mut types: Vec<&str> = train.iter().map(|p| p.rs_type.as_str()).collect();
+        types.sort_unstable();
+        types.dedup();
+        let mut row = "  gain by rs-trafilatura page type (training pages, every page edited):".to_owned();
+        for t in types {
+            let (mut g, mut n) = (0.0, 0usize);
+            for ((p, e), x) in train.iter().zip(&edited).zip(&plain_train) {
+                if p.rs_type == t {
+                    g += e - x;
+                    n += 1;
+                }
+            }
+            row.push_str(&format!(" {t} {:+.2} ({n})", 100.0 * g / n.max(1) as f64));
         }
-        let chosen = if args.drop_only { best_drop } else { best };
-        if best_variant.as_ref().is_none_or(|b| chosen.1 > b.0) {
-            best_variant = Some((chosen.1, variant, chosen.0));
+        println!("{row}");
+        // The held-out fifth: scored once per variant, at the choice made
+        // on the training pages.
+        let held = gated(
+            &heldout,
+            &page_f1(&heldout, &probs, d, jobs),
+            &plain_heldout,
+            gate.as_deref(),
+        );
+        heldout_scored += 1;
+        let (gain, se, better, worse) = paired(&held, &plain_heldout);
+        println!(
+            "  held out (scored once): {:.4} vs {:.4} without combiner; gain {:+.2} points, paired SE {:.2}, \
+             {better} pages better / {worse} worse; articles {:.4} vs {:.4}",
+            mean(&held),
+            mean(&plain_heldout),
+            100.0 * gain,
+            100.0 * se,
+            articles(&heldout, &held),
+            articles(&heldout, &plain_heldout),
+        );
+        if best_variant.as_ref().is_none_or(|b| f > b.0) {
+            best_variant = Some((f, variant, d, gate));
         }
         full_models.push((weights, bias));
     }
-    let Some((train_f1, variant, d)) = best_variant else {
+    let Some((train_f1, variant, d, gate)) = best_variant else {
         anyhow::bail!("give at least one --l2 and --features");
     };
     let (mut weights, bias) = full_models.swap_remove(variant);
     println!(
-        "chosen: l2 {}, features {}, drop below {}, add from {}: train {train_f1:.4}",
+        "chosen: l2 {}, features {}, drop below {}, add from {}: train {train_f1:.4} (held out scored {heldout_scored} \
+         times, once per variant)",
         variants[variant].0, variants[variant].1, d.drop_below, d.add_from
     );
     // Both thresholds folded into their bias features: the stage decides
     // at 1/2 (see combine's module doc). Only the parts asked for ship,
     // each with its marker (`combine::has_part`).
-    if args.ship_edit {
+    let no_edit = d.drop_below <= 0.0 && d.add_from > 1.0;
+    if args.ship_edit && no_edit {
+        println!("the chosen decoding edits nothing: no edit part shipped");
+    }
+    if args.ship_edit && !no_edit {
         let (drop_bias, add_bias) = if args.units {
             weights.insert("has|units".to_owned(), 1.0);
             ("ud|bias", "ua|bias")
@@ -714,7 +870,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         } else {
             logit(d.add_from)
         };
+        if !args.units {
+            // A line decision whose threshold never fires is left out
+            // (weights and all), so the stage does not compute its
+            // features (`combine::edit_parts`).
+            let (drops, adds) = (d.drop_below > 0.0, d.add_from <= 1.0);
+            weights.retain(|name, _| (drops || !name.starts_with("d|")) && (adds || !name.starts_with("a|")));
+            for (part, ships) in [("drop", drops), ("add", adds)] {
+                if ships {
+                    weights.insert(format!("has|{part}"), 1.0);
+                }
+            }
+        }
         weights.insert("has|edit".to_owned(), 1.0);
+        if let Some(types) = &gate {
+            weights.insert("has|gate".to_owned(), 1.0);
+            for t in types {
+                weights.insert(combine::gate_feature(Some(t)), 1.0);
+            }
+        }
     } else {
         weights.clear();
     }

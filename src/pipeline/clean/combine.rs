@@ -100,7 +100,45 @@ pub fn shipped() -> Option<&'static LineModel> {
 /// trainer writes a marker feature `has|<part>` with weight 1 for each part
 /// it ships; no real feature list holds it, so it changes no probability.
 pub fn has_part(m: &LineModel, part: &str) -> bool {
-    m.probability(&[format!("has|{part}")]) != m.probability(&[])
+    has_weight(m, &format!("has|{part}"))
+}
+
+/// Whether the combiner file has a (non-zero) weight for feature `name`.
+fn has_weight(m: &LineModel, name: &str) -> bool {
+    m.probability(&[name.to_owned()]) != m.probability(&[])
+}
+
+/// Whether the combiner edits a page of rs-trafilatura's page type
+/// `page_type` (`article`, `product`, `collection`, ...; `None`: none
+/// given). A combiner file with the part `gate` edits only the types it
+/// names (marker features `g|pt=<type>`, chosen by `newsflow train
+/// clean-html` on the training pages: the edits pay on product and
+/// collection pages and not on articles, docs/clean-html.md, session 8);
+/// one without edits every page. The stage records the page's tree and
+/// runs the line model over its visible text only for the pages it edits,
+/// so the gate is also what keeps the combiner cheap on a news stream.
+pub fn gate_allows(m: &LineModel, page_type: Option<&str>) -> bool {
+    !has_part(m, "gate") || has_weight(m, &gate_feature(page_type))
+}
+
+/// The gate's marker feature for a page type (see [`gate_allows`]).
+pub fn gate_feature(page_type: Option<&str>) -> String {
+    format!(
+        "g|pt={}",
+        page_type.map_or_else(|| "none".to_owned(), str::to_ascii_lowercase)
+    )
+}
+
+/// Which of the edit's decisions a combiner file makes: `(drop, add)`. A
+/// file with the part `drop` or `add` makes only the ones it names (the
+/// trainer leaves out a decision whose chosen threshold never fires, and
+/// its weights with it, so the stage does not compute its features); an
+/// older file with neither marker makes both.
+pub fn edit_parts(m: &LineModel) -> (bool, bool) {
+    match (has_part(m, "drop"), has_part(m, "add")) {
+        (false, false) => (true, true),
+        parts => parts,
+    }
 }
 
 /// How much of a visible line the extraction holds.
@@ -287,7 +325,16 @@ pub struct View {
     /// The page's block containers (see [`container_units`]); empty when
     /// the page's tree is not known or the extraction holds nothing.
     units: Vec<Unit>,
+    /// For each visible line, the unit holding it (`NO_UNIT`: none).
+    line_unit: Vec<u32>,
+    /// Each unit's container evidence for the line decisions (see
+    /// [`View::unit_evidence`]), computed once, when first asked for: the
+    /// drop and the add features share it.
+    evidence: OnceLock<Vec<Vec<String>>>,
 }
+
+/// [`View::line_unit`] of a line in no unit.
+const NO_UNIT: u32 = u32::MAX;
 
 /// A block container of the page: the whole-container decision unit (see
 /// [`container_units`]).
@@ -701,6 +748,12 @@ impl View {
             d.line_node.len() == lines.len() && d.line_node.iter().all(|&k| (k as usize) < d.nodes.len())
         });
         let units = tree.map_or_else(Vec::new, |d| container_units(d, &lines, &covers));
+        let mut line_unit = vec![NO_UNIT; lines.len()];
+        for (u, unit) in units.iter().enumerate() {
+            for &i in &unit.lines {
+                line_unit[i] = u as u32;
+            }
+        }
         let dom = tree.map_or_else(Vec::new, |d| {
             let mut need: Vec<bool> = covers.iter().map(|c| *c == Cover::Exact).collect();
             for &(i, _, _) in &candidates {
@@ -736,6 +789,8 @@ impl View {
             page_type: page_type.map(str::to_ascii_lowercase),
             dom,
             units,
+            line_unit,
+            evidence: OnceLock::new(),
         }
     }
 
@@ -902,26 +957,42 @@ impl View {
             .collect()
     }
 
-    /// Each visible line's container evidence for the line decisions: its
-    /// unit's features (see [`View::unit_features`]) without the bias and
-    /// the page context, renamed `unit:d:...` or `unit:a:...` by the unit's
-    /// kind (`None`: a line in no unit, or a page without units).
-    fn unit_evidence(&self) -> Vec<Option<Vec<String>>> {
-        let mut out = vec![None; self.visible.len()];
-        for (u, f) in self.units.iter().zip(self.unit_features()) {
-            let pooled: Vec<String> = f
-                .iter()
-                .filter_map(|x| {
-                    let (t, rest) = x.split_once('|')?;
-                    let page = ["bias", "ratio=", "share=", "al=", "pt="];
-                    (!page.iter().any(|p| rest.starts_with(p))).then(|| format!("unit:{}:{rest}", &t[1..]))
+    /// Each unit's container evidence for the line decisions: its features
+    /// (see [`View::unit_features`]) without the bias and the page context,
+    /// renamed `unit:d:...` or `unit:a:...` by the unit's kind. Computed
+    /// once per page.
+    fn unit_evidence(&self) -> &[Vec<String>] {
+        self.evidence.get_or_init(|| {
+            self.unit_features()
+                .into_iter()
+                .map(|f| {
+                    f.iter()
+                        .filter_map(|x| {
+                            let (t, rest) = x.split_once('|')?;
+                            let page = ["bias", "ratio=", "share=", "al=", "pt="];
+                            (!page.iter().any(|p| rest.starts_with(p)))
+                                .then(|| format!("unit:{}:{rest}", &t[1..]))
+                        })
+                        .collect()
                 })
-                .collect();
-            for &i in &u.lines {
-                out[i] = Some(pooled.clone());
-            }
+                .collect()
+        })
+    }
+
+    /// The container evidence of visible line `v` (see
+    /// [`View::unit_evidence`]), prefixed for the decision `unit` (`d` or
+    /// `a`); nothing for a line in no unit or a page without units.
+    fn evidence_features(&self, v: Option<usize>, unit: &str, out: &mut Vec<String>) {
+        let Some(&u) = v.and_then(|v| self.line_unit.get(v)) else {
+            return;
+        };
+        if u != NO_UNIT {
+            out.extend(
+                self.unit_evidence()[u as usize]
+                    .iter()
+                    .map(|x| format!("{unit}|{x}")),
+            );
         }
-        out
     }
 
     /// Labels and training weights of the container units: a unit is main
@@ -1090,7 +1161,6 @@ impl View {
 
     /// Features of each extraction line for the drop decision.
     pub fn drop_features(&self) -> Vec<Vec<String>> {
-        let evidence = self.unit_evidence();
         let [ratio, share, al, pt] = self.page_context();
         let matcher = PhraseMatcher::shared();
         let n = self.ext.len();
@@ -1162,9 +1232,7 @@ impl View {
                     format!("d|k-1,k,k+1={},{k},{}", prev.1, next.1),
                 ];
                 self.dom_features(on, "d", p, ln, &mut f);
-                if let Some(e) = on.and_then(|v| evidence.get(v)).and_then(Option::as_ref) {
-                    f.extend(e.iter().map(|x| format!("d|{x}")));
-                }
+                self.evidence_features(on, "d", &mut f);
                 f
             })
             .collect()
@@ -1173,7 +1241,6 @@ impl View {
     /// Features of each candidate line ([`View::candidates`]) for the add
     /// decision.
     pub fn add_features(&self) -> Vec<Vec<String>> {
-        let evidence = self.unit_evidence();
         let [ratio, share, al, pt] = self.page_context();
         let n = self.visible.len();
         self.candidates
@@ -1232,9 +1299,7 @@ impl View {
                     format!("a|place,pt={place},{pt}"),
                 ];
                 self.dom_features(Some(i), "a", &p, place, &mut f);
-                if let Some(e) = evidence.get(i).and_then(Option::as_ref) {
-                    f.extend(e.iter().map(|x| format!("a|{x}")));
-                }
+                self.evidence_features(Some(i), "a", &mut f);
                 f
             })
             .collect()
@@ -1352,16 +1417,25 @@ impl View {
                 .collect();
             return self.unit_edit(&p, 0.5, 0.5);
         }
-        let keep: Vec<f32> = self
-            .drop_features()
-            .iter()
-            .map(|f| combiner.probability(f))
-            .collect();
-        let add: Vec<f32> = self
-            .add_features()
-            .iter()
-            .map(|f| combiner.probability(f))
-            .collect();
+        // A decision the file does not make is not computed: it keeps
+        // every extraction line, or adds none.
+        let (drops, adds) = edit_parts(combiner);
+        let keep: Vec<f32> = if drops {
+            self.drop_features()
+                .iter()
+                .map(|f| combiner.probability(f))
+                .collect()
+        } else {
+            vec![1.0; self.ext.len()]
+        };
+        let add: Vec<f32> = if adds {
+            self.add_features()
+                .iter()
+                .map(|f| combiner.probability(f))
+                .collect()
+        } else {
+            vec![0.0; self.candidates.len()]
+        };
         self.edit(&keep, &add, 0.5, 0.5)
     }
 
@@ -1472,6 +1546,52 @@ mod tests {
         assert!(v.aligned());
         // The second extraction line is on two visible lines.
         assert_eq!(v.ext_on[1], vec![(3, 1), (4, 6)]);
+    }
+
+    #[test]
+    fn gate_and_parts_come_from_the_file_markers() {
+        let model = |names: &[&str]| {
+            let weights = names.iter().map(|n| ((*n).to_owned(), 1.0)).collect();
+            LineModel::new(weights, 0.0, 0.5, 0.0)
+        };
+        let open = model(&["has|edit", "a|bias"]);
+        assert!(gate_allows(&open, Some("article")) && gate_allows(&open, None));
+        assert_eq!(edit_parts(&open), (true, true));
+        let gated = model(&[
+            "has|edit",
+            "has|add",
+            "has|gate",
+            "g|pt=product",
+            "g|pt=collection",
+        ]);
+        assert!(gate_allows(&gated, Some("product")) && gate_allows(&gated, Some("Collection")));
+        assert!(!gate_allows(&gated, Some("article")) && !gate_allows(&gated, None));
+        assert_eq!(gate_feature(None), "g|pt=none");
+        assert_eq!(edit_parts(&gated), (false, true));
+        assert_eq!(edit_parts(&model(&["has|edit", "has|drop"])), (true, false));
+    }
+
+    #[test]
+    fn an_add_only_combiner_computes_no_drop_features_and_drops_nothing() {
+        let visible = "The lead paragraph the extractor missed sits here.\n\
+                       The minister announced a visit to Brussels on Monday.\n\
+                       He will meet his counterparts there on Tuesday.";
+        let ext = "The minister announced a visit to Brussels on Monday.\nHe will meet his counterparts there on Tuesday.";
+        let v = view(visible, ext);
+        // A drop bias that would take out every line, an add bias that
+        // brings in every candidate: only the add part is read.
+        let weights = [
+            ("has|edit", 1.0),
+            ("has|add", 1.0),
+            ("a|bias", 20.0),
+            ("d|bias", -20.0),
+        ]
+        .into_iter()
+        .map(|(n, w)| (n.to_owned(), w))
+        .collect();
+        let edit = v.decide(&LineModel::new(weights, 0.0, 0.5, 0.0));
+        assert_eq!(edit.drop, vec![false, false]);
+        assert_eq!(edit.insert.len(), 1);
     }
 
     #[test]

@@ -190,6 +190,19 @@ pub struct Parts {
 /// `dom`: also record each visible line's place in the tree (the line
 /// combiner's evidence; see [`Dom`]).
 pub fn parse(html: &str, url: Option<&str>, dom: bool) -> Result<Parts, Box<Page>> {
+    parse_gated(html, url, &|_| dom)
+}
+
+/// [`parse`], recording each visible line's place in the tree only when
+/// `record` says so, given rs-trafilatura's raw result (`None`: the
+/// extractor was not run or failed). The extractor runs before the visible
+/// walk so that a combiner gated on its page type (see
+/// [`combine::gate_allows`]) records the tree only on the pages it edits.
+pub fn parse_gated(
+    html: &str,
+    url: Option<&str>,
+    record: &dyn Fn(Option<&rs_trafilatura::ExtractResult>) -> bool,
+) -> Result<Parts, Box<Page>> {
     if too_big_to_parse(html) {
         let visible = strip_tags(html);
         let cleaned = super::text::classify(&visible, super::text::Mode::Page, true);
@@ -208,32 +221,34 @@ pub fn parse(html: &str, url: Option<&str>, dom: bool) -> Result<Parts, Box<Page
     let metadata = read_metadata_with(&doc, &ld);
     let title = metadata_title_with(&doc, &ld);
     let (depth, width) = max_depth_and_width(&doc);
+    let raw = (depth <= MAX_EXTRACTOR_DEPTH && width <= MAX_EXTRACTOR_WIDTH)
+        .then(|| {
+            let options = rs_trafilatura::Options {
+                url: url.map(str::to_owned).or_else(|| metadata.canonical_url.clone()),
+                ..rs_trafilatura::Options::default()
+            };
+            rs_trafilatura::extract_with_options(html, &options).ok()
+        })
+        .flatten();
     let Visible {
         text: visible,
         links,
         dom,
-    } = visible_walk(&doc, dom);
+    } = visible_walk(&doc, record(raw.as_ref()));
     drop(doc);
-    let mut extraction = None;
-    if depth <= MAX_EXTRACTOR_DEPTH && width <= MAX_EXTRACTOR_WIDTH {
-        let options = rs_trafilatura::Options {
-            url: url.map(str::to_owned).or_else(|| metadata.canonical_url.clone()),
-            ..rs_trafilatura::Options::default()
-        };
-        if let Ok(result) = rs_trafilatura::extract_with_options(html, &options) {
-            // The visible text settles most pages; the whole source (a
-            // bigger set to build) only the ones whose content sits in
-            // `<noscript>`, scripts or data attributes.
-            if word_count(&result.content_text) > 0
+    // The visible text settles most pages; the whole source (a bigger set
+    // to build) only the ones whose content sits in `<noscript>`, scripts
+    // or data attributes.
+    let extraction = raw
+        .filter(|result| {
+            word_count(&result.content_text) > 0
                 && (words_on_page(&result.content_text, &word_set(&visible))
                     || words_on_page(&result.content_text, &source_words(html)))
-            {
-                let mut result = result;
-                result.content_text = drop_repeats(&result.content_text, &visible);
-                extraction = Some(result);
-            }
-        }
-    }
+        })
+        .map(|mut result| {
+            result.content_text = drop_repeats(&result.content_text, &visible);
+            result
+        });
     Ok(Parts {
         visible,
         links,
@@ -249,7 +264,12 @@ pub fn parse(html: &str, url: Option<&str>, dom: bool) -> Result<Parts, Box<Page
 /// short), so `newsflow train clean-html` can score the stage without one.
 pub fn extract_with(html: &str, url: Option<&str>, combiner: Option<&LineModel>) -> Page {
     let edits = combiner.filter(|c| combine::has_part(c, "edit"));
-    let parts = match parse(html, url, edits.is_some()) {
+    // The edit runs only on the page types its gate lets through; the tree
+    // is recorded only there.
+    let gated = |result: Option<&rs_trafilatura::ExtractResult>| {
+        edits.filter(|c| result.is_some_and(|r| combine::gate_allows(c, r.metadata.page_type.as_deref())))
+    };
+    let parts = match parse_gated(html, url, &|r| gated(r).is_some()) {
         Ok(parts) => parts,
         Err(page) => return *page,
     };
@@ -276,7 +296,7 @@ pub fn extract_with(html: &str, url: Option<&str>, combiner: Option<&LineModel>)
             )
         };
         let mut built = None;
-        let edit = edits.and_then(|combiner| {
+        let edit = gated(Some(&result)).and_then(|combiner| {
             let view = built.insert(view());
             view.aligned()
                 .then(|| view.decide(combiner))
@@ -1551,6 +1571,75 @@ mod tests {
                 "{credit}"
             );
         }
+    }
+
+    #[test]
+    fn the_tree_is_recorded_only_where_the_gate_says() {
+        let para = "<p>Le ministre des Affaires étrangères a annoncé mercredi une visite de travail \
+                    à Bruxelles, où il rencontrera ses homologues européens.</p>";
+        let html = format!(
+            "<html><head><title>T</title></head><body><nav><a href=\"/\">Accueil</a></nav>\
+             <article>{}</article><footer>Pied de page</footer></body></html>",
+            para.repeat(8)
+        );
+        let seen = std::cell::Cell::new(None);
+        let with = parse_gated(&html, None, &|r| {
+            seen.set(r.map(|r| r.metadata.page_type.clone()));
+            true
+        })
+        .unwrap_or_else(|_| panic!("parsed"));
+        assert!(seen.take().is_some(), "the gate sees the extractor's result");
+        let without = parse_gated(&html, None, &|_| false).unwrap_or_else(|_| panic!("parsed"));
+        assert!(with.dom.is_some() && without.dom.is_none());
+        assert_eq!(with.visible, without.visible);
+        assert_eq!(
+            with.extraction.map(|r| r.content_text),
+            without.extraction.map(|r| r.content_text)
+        );
+    }
+
+    #[test]
+    fn a_gated_combiner_leaves_other_page_types_alone() {
+        // The extractor keeps the article; the combiner below would add
+        // every candidate line (the caption-like lines after it).
+        let para = "<p>Le ministre des Affaires étrangères a annoncé mercredi une visite de travail \
+                    à Bruxelles, où il rencontrera ses homologues européens.</p>";
+        let html = format!(
+            "<html><head><title>T</title></head><body><article>{}</article>\
+             <div><p>Une ligne à côté</p><p>Encore une ligne à côté</p></div></body></html>",
+            para.repeat(8)
+        );
+        let page_type = parse(&html, None, false)
+            .ok()
+            .and_then(|p| p.extraction)
+            .and_then(|r| r.metadata.page_type)
+            .expect("an extraction with a page type");
+        let combiner = |gate: &str| {
+            let weights = [
+                ("has|edit", 1.0),
+                ("has|add", 1.0),
+                ("has|gate", 1.0),
+                ("a|bias", 20.0),
+            ]
+            .into_iter()
+            .map(|(n, w)| (n.to_owned(), w))
+            .chain([(combine::gate_feature(Some(gate)), 1.0)])
+            .collect();
+            LineModel::new(weights, 0.0, 0.5, 0.0)
+        };
+        let plain = clean_with(&html, None, None);
+        let other = if page_type == "product" {
+            "article"
+        } else {
+            "product"
+        };
+        assert_eq!(clean_with(&html, None, Some(&combiner(other))), plain);
+        let edited = clean_with(&html, None, Some(&combiner(&page_type)));
+        assert!(
+            edited.text.contains("Une ligne à côté") && !plain.text.contains("Une ligne à côté"),
+            "{page_type}: {:?}",
+            edited.text
+        );
     }
 
     #[test]
