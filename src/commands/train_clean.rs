@@ -163,6 +163,14 @@ pub struct Args {
     /// the model file then says so (`#merge`) and `clean_text` merges too.
     #[arg(long)]
     pub merge_fragments: bool,
+    /// Diagnostics: write the training pages' cross-fitted verdicts at the
+    /// chosen decoding to `PREFIX.pages.tsv` (one row per page: WCXB page
+    /// type, P/R/F1, how the page was decided, words kept and dropped by
+    /// label) and `PREFIX.lines.tsv` (one row per line: label, final
+    /// probability, kept, kind, words, text), for the error budget in
+    /// docs/clean.md. The model file is unchanged.
+    #[arg(long, value_name = "PREFIX")]
+    pub dump: Option<PathBuf>,
 }
 
 /// A way to render a page's visible text (see `--renderings`).
@@ -767,7 +775,7 @@ fn page_score_with(
         text::finish_with(&mut lines, text::Mode::Page, true, steps)
     };
     let body = if c.body.trim().is_empty() {
-        clean::normalize(&page.visible)
+        model::fallback_body(&mut lines).body
     } else {
         c.body
     };
@@ -1391,6 +1399,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         println!("{row}");
     }
+    if let Some(prefix) = &args.dump {
+        let own: Vec<(&Prepared, &Vec<f32>)> = scored[..n_own].to_vec();
+        dump_verdicts(prefix, &args.dir, &own, best.0, best.1, jobs)?;
+    }
     let mean_of = |pages: &[(&Prepared, &Vec<f32>)], switch_cost: f32, steps: text::Steps| {
         let mut mean = eval::MeanPrf::default();
         for s in parallel(pages, jobs, |(p, probs)| {
@@ -1473,6 +1485,140 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         model.switch_cost,
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// How a page's kept text was decided (see [`page_verdict`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decider {
+    /// Under `MIN_LINES` lines: the region heuristic.
+    Short,
+    /// Body from top to bottom: the region heuristic.
+    Throughout,
+    /// The line model and its decoding.
+    Model,
+}
+
+/// One page's verdict at a decoding, through the same steps as
+/// [`page_score`]: who decided, which lines are kept, whether the
+/// whole-input fallback fired (nothing kept), and the page's P/R/F1.
+fn page_verdict(
+    page: &Prepared,
+    p: &[f32],
+    threshold: f32,
+    switch_cost: f32,
+) -> (Decider, Vec<bool>, bool, eval::Prf) {
+    let mut lines = page.lines.clone();
+    let decider = if lines.len() < model::MIN_LINES {
+        Decider::Short
+    } else if model::body_throughout(&page.lines, &page.region, &page.undecided) {
+        Decider::Throughout
+    } else {
+        Decider::Model
+    };
+    let c = if decider == Decider::Model {
+        model::apply_scores(&mut lines, &page.undecided, p, threshold, switch_cost);
+        text::finish_with(&mut lines, text::Mode::Page, true, model::STEPS)
+    } else {
+        text::drop_outside_region(&mut lines, &page.region);
+        text::finish(&mut lines, text::Mode::Page, true)
+    };
+    let fallback = c.body.trim().is_empty();
+    let c = if fallback {
+        model::fallback_body(&mut lines)
+    } else {
+        c
+    };
+    let mut title_seen = c.title.is_none();
+    let kept = lines
+        .iter()
+        .map(|l| {
+            if l.kind.is_some() {
+                return false;
+            }
+            if !title_seen && c.title.as_deref() == Some(l.clean.as_str()) {
+                // The title is reported apart, not in the scored body.
+                title_seen = true;
+                return false;
+            }
+            true
+        })
+        .collect();
+    (decider, kept, fallback, fast_prf(&c.body, page))
+}
+
+/// `--dump PREFIX`: the training pages' cross-fitted verdicts (see the
+/// option's doc).
+fn dump_verdicts(
+    prefix: &std::path::Path,
+    dir: &std::path::Path,
+    pages: &[(&Prepared, &Vec<f32>)],
+    threshold: f32,
+    switch_cost: f32,
+    jobs: usize,
+) -> anyhow::Result<()> {
+    use std::fmt::Write as _;
+    let rows = parallel(pages, jobs, |(page, probs)| {
+        let (decider, kept, fallback, prf) = page_verdict(page, probs, threshold, switch_cost);
+        let labels = label_lines(&page.lines, &page.truth);
+        let mut prob = vec![f32::NAN; page.lines.len()];
+        for (&i, &q) in page.undecided.iter().zip(probs.iter()) {
+            prob[i] = q;
+        }
+        let ty = read_page_type(dir, &page.id).map_or("unknown", |t| PAGE_TYPES[t]);
+        // Words of kept/dropped lines by label: [kept true, kept false,
+        // dropped true, dropped false].
+        let mut words = [0usize; 4];
+        let mut line_rows = String::new();
+        for (i, l) in page.lines.iter().enumerate() {
+            let n = eval::words(&l.clean).len();
+            words[usize::from(!kept[i]) * 2 + usize::from(!labels[i])] += n;
+            let text: String = l.clean.chars().take(160).collect::<String>().replace('\t', " ");
+            let _ = writeln!(
+                line_rows,
+                "{}\t{i}\t{}\t{:.3}\t{}\t{:?}\t{n}\t{text}",
+                page.id,
+                u8::from(labels[i]),
+                prob[i],
+                u8::from(kept[i]),
+                l.kind,
+            );
+        }
+        let page_row = format!(
+            "{}\t{ty}\t{}\t{}\t{:?}\t{}\t{:.4}\t{:.4}\t{:.4}\t{}\t{}\t{}\t{}\n",
+            page.id,
+            page.lines.len(),
+            page.truth_words,
+            decider,
+            u8::from(fallback),
+            prf.precision,
+            prf.recall,
+            prf.f1,
+            words[0],
+            words[1],
+            words[2],
+            words[3]
+        );
+        (page_row, line_rows)
+    });
+    let mut page_tsv = String::from(
+        "id\ttype\tlines\ttruth_words\tdecider\tfallback\tprecision\trecall\tf1\tkept_true\tkept_false\tdropped_true\tdropped_false\n",
+    );
+    let mut line_tsv = String::from("id\tline\tlabel\tp\tkept\tkind\twords\ttext\n");
+    for (p, l) in rows {
+        page_tsv.push_str(&p);
+        line_tsv.push_str(&l);
+    }
+    let path = |ext: &str| {
+        let mut s = prefix.as_os_str().to_owned();
+        s.push(ext);
+        PathBuf::from(s)
+    };
+    for (ext, body) in [(".pages.tsv", page_tsv), (".lines.tsv", line_tsv)] {
+        let p = path(ext);
+        std::fs::write(&p, body).with_context(|| format!("cannot write {}", p.display()))?;
+        println!("wrote {}", p.display());
+    }
     Ok(())
 }
 

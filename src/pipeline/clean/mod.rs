@@ -72,12 +72,7 @@ pub fn clean_text_with_model(input: &str, line_model: Option<&model::LineModel>)
     let c = text::classify_lines_with(&mut lines, text::Mode::Page, true, line_model);
     if c.body.trim().is_empty() {
         // Only the region and the line model's verdicts are undone.
-        for line in &mut lines {
-            if line.kind == Some(Kind::LowContent) {
-                line.kind = None;
-            }
-        }
-        let kept = text::assemble(&lines, None, None);
+        let kept = model::fallback_body(&mut lines);
         return Cleaned {
             text: kept.body,
             boilerplate: kept.boilerplate,
