@@ -62,6 +62,17 @@
 //! `has|units` decides this way (see [`View::decide`]); see
 //! docs/clean-html.md (session 7) for why none ships.
 //!
+//! Session 8 made it cheap to ship: a file can carry a **page-type gate**
+//! ([`gate_allows`]: the rs-trafilatura page types it edits, chosen on the
+//! training pages), and the stage then records the page's tree and builds
+//! the [`View`] (the line model over the whole visible text, the alignment,
+//! the units) only on those pages; the container evidence is computed once
+//! per page; and a file can make only one of the two decisions
+//! ([`edit_parts`]), so an add-only combiner computes no drop features.
+//! With 9680fbc's line model no variant, gated or not, beat the current
+//! path on the held-out fifth, so the file still ships empty
+//! (docs/clean-html.md, session 8).
+//!
 //! Pages whose extraction is mostly not on the visible lines (content that
 //! a browser renders from `<noscript>`, data attributes or JSON-LD, as on
 //! Discourse forums) are not edited: [`View::aligned`] is false there.
