@@ -148,3 +148,40 @@ fn jetpack_share_buttons_with_bullets() {
         assert_eq!(rule(line), Some(Kind::Share), "{line}");
     }
 }
+
+/// Share buttons with their counts glued on (heise.de's "teilen17 / tweet0",
+/// Jetpack's "61Click to share on Facebook …61": Readability's `heise` and
+/// `wordpress` pages kept them before session 8, and the survivor check
+/// missed them too): removed on both paths, listed as `share`, and the
+/// survivor check now sees them.
+#[test]
+fn share_buttons_with_glued_counts_do_not_survive() {
+    let counted = [
+        "teilen17",
+        "tweet0",
+        "61Click to share on Facebook (Opens in new window)61",
+    ];
+    for line in counted {
+        assert!(!survivors(line).is_empty(), "the check sees {line:?}");
+    }
+    let body = "Le ministre a annoncé mercredi une visite de travail à Bruxelles, où il doit rencontrer \
+                ses homologues européens pour discuter de la coopération régionale et des échanges.";
+    let text = format!("Visite\n\n{body}\n\n{body}\n\n{}\n", counted.join("\n\n"));
+    let html = format!(
+        "<html><head><title>Visite</title></head><body><article><h1>Visite</h1>\
+         <p>{body}</p><p>{body}</p>{}</article></body></html>",
+        counted.map(|l| format!("<p>{l}</p>")).join("")
+    );
+    for (path, c) in [("text", clean_text(&text)), ("html", clean_html(&html))] {
+        assert!(c.text.contains("Le ministre a annoncé"), "{path}: {:?}", c.text);
+        assert!(survivors(&c.text).is_empty(), "{path}: {:?}", survivors(&c.text));
+        for line in counted {
+            assert!(!c.text.contains(line), "{path}: {line:?} kept in {:?}", c.text);
+        }
+        assert!(c.boilerplate.iter().any(|b| b.kind == "share"), "{path}");
+    }
+    // Numbers apart from a network's name are content (a ranking, a price table).
+    for line in ["1. Facebook", "Facebook | $0.50 – $3.00"] {
+        assert!(survivors(line).is_empty(), "{line:?}");
+    }
+}

@@ -531,8 +531,9 @@ pub fn body(lines: &[Line], skip: Option<usize>) -> String {
 /// dropped menus, footers and comment sections, so only UI strings that
 /// slip through inside its block are removed: comment forms, share bars, ad
 /// markers, credit lines, tag/category labels, WordPress comment counts and
-/// post navigation (phrase patterns only), and short cookie and newsletter
-/// prompts. The scraped-text rules for related lists, bylines,
+/// post navigation (phrase patterns only), short cookie and newsletter
+/// prompts, and the guard rules' lines ([`super::text::guard_kind`]). The
+/// scraped-text rules for related lists, bylines,
 /// pipe-separated menus (which are tables here) and the comment tail are
 /// not applied: on the WCXB dev training pages they removed 4 to 14 times
 /// more ground-truth words than boilerplate words (all text rules: mean word
@@ -542,7 +543,7 @@ fn judge_extracted(lines: &mut [Line]) {
     for line in lines.iter_mut() {
         let phrase = matcher.classify(&line.norm);
         let rule = if phrase.is_none() {
-            rule_kind(&line.clean, &line.norm)
+            rule_kind(&line.clean, &line.norm).or_else(|| super::text::guard_kind(&line.clean, &line.norm))
         } else {
             None
         };

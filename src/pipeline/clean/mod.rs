@@ -152,7 +152,10 @@ pub fn survivors(text: &str) -> Vec<Survivor> {
         .filter_map(|l| {
             let clean = hygiene::clean_line(l.trim());
             let norm = normalize_words(&clean, false);
-            let kind = m.classify(&norm).or_else(|| text::rule_kind(&clean, &norm))?;
+            let kind = m
+                .classify(&norm)
+                .or_else(|| text::rule_kind(&clean, &norm))
+                .or_else(|| text::guard_kind(&clean, &norm))?;
             GUARDED_KINDS.contains(&kind).then(|| Survivor {
                 kind,
                 line: l.trim().to_owned(),
