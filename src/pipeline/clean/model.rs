@@ -628,6 +628,8 @@ pub fn fallback_body(lines: &mut [Line]) -> super::text::Classified {
             line.kind = None;
         }
     }
+    // The guard rules ran only on lines kept at the time; these come back.
+    super::text::judge_guards(lines);
     super::text::assemble(lines, None, None)
 }
 
@@ -1662,7 +1664,7 @@ mod tests {
         use crate::pipeline::clean::text;
         // Every line judged low-content (as when the model keeps nothing):
         // what the rules left alone comes back, the share bar does not.
-        let mut lines = text::split_lines("Home\nShop\nCart\nShare on Facebook\nContact");
+        let mut lines = text::split_lines("Home\nShop\nCart\nShare on Facebook\nteilen17\nContact");
         text::judge_rules(&mut lines);
         assert_eq!(lines[3].kind, Some(Kind::Share));
         for l in lines.iter_mut().filter(|l| l.kind.is_none()) {
@@ -1674,6 +1676,8 @@ mod tests {
             ["Home", "Shop", "Cart", "Contact"]
         );
         assert!(kept.boilerplate.iter().any(|b| b.kind == "share"));
+        // A guard-rule line (a share button with its count) does not come back either.
+        assert!(!kept.body.contains("teilen17"), "{:?}", kept.body);
     }
 
     #[test]
