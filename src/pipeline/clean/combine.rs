@@ -1420,30 +1420,22 @@ impl View {
     /// whole containers when it is a unit combiner (`has|units`), lines
     /// otherwise.
     pub fn decide(&self, combiner: &LineModel) -> Edit {
+        let probabilities = |features: Vec<Vec<String>>| -> Vec<f32> {
+            features.iter().map(|f| combiner.probability(f)).collect()
+        };
         if has_part(combiner, "units") {
-            let p: Vec<f32> = self
-                .unit_features()
-                .iter()
-                .map(|f| combiner.probability(f))
-                .collect();
-            return self.unit_edit(&p, 0.5, 0.5);
+            return self.unit_edit(&probabilities(self.unit_features()), 0.5, 0.5);
         }
         // A decision the file does not make is not computed: it keeps
         // every extraction line, or adds none.
         let (drops, adds) = edit_parts(combiner);
-        let keep: Vec<f32> = if drops {
-            self.drop_features()
-                .iter()
-                .map(|f| combiner.probability(f))
-                .collect()
+        let keep = if drops {
+            probabilities(self.drop_features())
         } else {
             vec![1.0; self.ext.len()]
         };
-        let add: Vec<f32> = if adds {
-            self.add_features()
-                .iter()
-                .map(|f| combiner.probability(f))
-                .collect()
+        let add = if adds {
+            probabilities(self.add_features())
         } else {
             vec![0.0; self.candidates.len()]
         };
