@@ -276,10 +276,12 @@ pub fn enrich_line(
 
 /// The error line of an input line over `--max-line-bytes`.
 fn too_large_line(line_no: usize, size: usize, limit: usize, head: &[u8]) -> (String, bool) {
-    let err = crate::pipeline::InputError::TooLarge { size, limit };
-    let message = err
-        .to_string()
-        .replace("raise `max_article_bytes`", "raise --max-line-bytes");
+    let err = crate::pipeline::InputError::TooLarge {
+        size,
+        limit,
+        setting: "--max-line-bytes",
+    };
+    let message = err.to_string();
     let id = std::str::from_utf8(head)
         .or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()]))
         .ok()

@@ -37,8 +37,16 @@ pub enum InputError {
     },
     #[error("article has neither `text` nor `html` (give one of them, non-empty)")]
     NoContent,
-    #[error("article is {size} bytes, over the limit of {limit} bytes (raise `max_article_bytes` if this is expected)")]
-    TooLarge { size: usize, limit: usize },
+    /// `setting`: the knob that sets `limit` where the input came in
+    /// (`max_article_bytes` in the stream config, `--max-line-bytes` in `enrich`).
+    #[error(
+        "article is {size} bytes, over the limit of {limit} bytes (raise {setting} if this is expected)"
+    )]
+    TooLarge {
+        size: usize,
+        limit: usize,
+        setting: &'static str,
+    },
 }
 
 impl InputError {

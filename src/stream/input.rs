@@ -104,6 +104,7 @@ pub fn parse(msg: &InputMessage, max_bytes: usize) -> Result<Article, InputError
         return Err(InputError::TooLarge {
             size: bytes.len(),
             limit: max_bytes,
+            setting: "`max_article_bytes`",
         });
     }
     let body = std::str::from_utf8(bytes).map_err(|e| InputError::NotUtf8(e.valid_up_to()))?;
