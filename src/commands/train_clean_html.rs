@@ -102,6 +102,12 @@ pub struct Args {
     /// TSV to this file and stop: for error analysis, before any model is fitted.
     #[arg(long)]
     pub dump: Option<PathBuf>,
+    /// Write, for every page whose extraction is short against its visible text (where the
+    /// short-extraction switch judges), the evidence the switch can weigh and the word F1 of
+    /// both outputs as TSV to this file and stop (training pages scored with their fold's line
+    /// model, see `--fold-models`). Works on any directory `eval clean` reads.
+    #[arg(long, value_name = "FILE")]
+    pub switch_dump: Option<PathBuf>,
 }
 
 /// One page, ready for training and scoring.
@@ -146,6 +152,9 @@ struct Editable {
     /// with its text (see [`html::line_model_wins`]).
     visible_words: usize,
     line_model: (usize, String),
+    /// Whether the extraction stands against the line model's text whatever
+    /// the word ratio says ([`html::extraction_stands`]).
+    stands: bool,
     /// Whether the units are containers (`--units`) rather than lines.
     units: bool,
     /// Drop units (extraction lines) then add units (candidate lines):
@@ -195,11 +204,20 @@ fn prepare(page: &Page, line_model: Option<&LineModel>, units: bool) -> Prepared
         line_model,
     );
     let visible_words = html::word_count(&parts.visible);
-    let lm = text::classify(&parts.visible, text::Mode::Page, true).body;
+    let mut lm_lines = text::split_lines(&parts.visible);
+    let lm = text::classify_lines(&mut lm_lines, text::Mode::Page, true).body;
     let line_model = (html::word_count(&lm), lm);
     let extracted = html::word_count(&result.content_text);
-    let page_out = html::from_extractor(result, parts.metadata, parts.title);
-    let switched = |words: usize| html::is_short(words, visible_words) && html::is_short(words, line_model.0);
+    let page_type = result.metadata.page_type.clone();
+    // The fixed switch as the stage decides it (`html::extract_with`).
+    let stands = |lines: &[text::Line]| {
+        html::extraction_stands(page_type.as_deref(), html::overlap(lines, &result.content_text))
+    };
+    let stands_shipped = stands(&lm_lines);
+    let page_out = html::from_extractor(result.clone(), parts.metadata.clone(), parts.title.clone());
+    let switched = |words: usize| {
+        html::is_short(words, visible_words) && html::is_short(words, line_model.0) && !stands_shipped
+    };
     let extractor_text = html::clean_page(page_out.clone()).text;
     prepared.plain = if switched(extracted) {
         line_model.1.clone()
@@ -216,7 +234,7 @@ fn prepare(page: &Page, line_model: Option<&LineModel>, units: bool) -> Prepared
             names: view.switch_features(extracted, lm_words),
             extraction: eval::word_prf(&extractor_text, &page.truth).f1,
             line_model: eval::word_prf(&lm, &page.truth).f1,
-            rule: html::is_short(extracted, lm_words),
+            rule: html::is_short(extracted, lm_words) && !stands(&lines),
         });
     }
     if !view.aligned() || (units && !view.has_units()) {
@@ -240,12 +258,197 @@ fn prepare(page: &Page, line_model: Option<&LineModel>, units: bool) -> Prepared
         view,
         visible_words,
         line_model,
+        stands: stands_shipped,
         units,
         names,
         labels,
         weights,
     });
     prepared
+}
+
+/// Columns of `--switch-dump`.
+const SWITCH_COLUMNS: &[&str] = &[
+    "id",
+    "split",
+    "truth_type",
+    "rs_type",
+    "rs_type_conf",
+    "rs_quality",
+    "visible_w",
+    "ext_w",
+    "lm_w",
+    "rule",
+    "f1_ext",
+    "f1_lm",
+    "contain",
+    "ext_kept",
+    "add_w",
+    "add_lines",
+    "add_runs",
+    "add_p",
+    "held_p",
+    "add_sent",
+    "add_link",
+    "add_after",
+    "add_before",
+    "add_in_span",
+    "ext_sent",
+    "ext_lines",
+    "aligned",
+    "ext_span",
+    "ov_kept",
+    "ov_sent",
+];
+
+/// One `--switch-dump` row: on pages the switch does not judge (see
+/// [`html::line_model_wins`]), only the id, split and the stage's word F1
+/// (as `f1_ext`, `rule` -1).
+fn switch_row(page: &Page, model: Option<&LineModel>) -> Option<String> {
+    let split = match page.id.parse::<usize>() {
+        Ok(n) if n % 5 == 0 => "heldout",
+        Ok(_) => "train",
+        Err(_) => "other",
+    };
+    let parts = html::parse(&page.html, None, false).ok();
+    let judged = parts.as_ref().and_then(|parts| {
+        let result = parts.extraction.as_ref()?;
+        html::is_short(
+            html::word_count(&result.content_text),
+            html::word_count(&parts.visible),
+        )
+        .then_some((parts, result))
+    });
+    let Some((parts, result)) = judged else {
+        let f1 = eval::word_prf(&html::clean_with(&page.html, None, None).text, &page.truth).f1;
+        return Some(format!("{}\t{split}\t\t\t\t\t\t\t\t-1\t{f1:.4}", page.id));
+    };
+    let visible_w = html::word_count(&parts.visible);
+    let ext_w = html::word_count(&result.content_text);
+    let mut lines = text::split_lines(&parts.visible);
+    let lm = text::classify_lines_with(&mut lines, text::Mode::Page, true, model).body;
+    let lm_w = html::word_count(&lm);
+    let ov = html::overlap(&lines, &result.content_text);
+    let view = View::new(
+        &parts.visible,
+        &parts.links,
+        None,
+        &result.content_text,
+        result.metadata.page_type.as_deref(),
+        model,
+    );
+    let extractor_text = html::clean_page(html::from_extractor(
+        result.clone(),
+        parts.metadata.clone(),
+        parts.title.clone(),
+    ))
+    .text;
+    // Share of the extraction's words (as a bag) the line model's text has.
+    let mut bag: HashMap<String, isize> = HashMap::new();
+    for w in eval::words(&lm) {
+        *bag.entry(w).or_default() += 1;
+    }
+    let ext_words = eval::words(&result.content_text);
+    let mut contained = 0usize;
+    for w in &ext_words {
+        if let Some(n) = bag.get_mut(w).filter(|n| **n > 0) {
+            *n -= 1;
+            contained += 1;
+        }
+    }
+    let links_ok = parts.links.len() == view.visible.len();
+    let held: Vec<usize> = (0..view.visible.len())
+        .filter(|&i| view.covers[i].held())
+        .collect();
+    let (first, last) = (held.first().copied(), held.last().copied());
+    let w = |i: usize| text::word_weight(&view.visible[i].norm);
+    let (mut held_w, mut held_kept, mut held_p, mut held_pw) = (0.0, 0.0, 0.0, 0.0);
+    let (mut add_w, mut add_lines, mut add_runs, mut add_p, mut add_pw) = (0.0, 0usize, 0usize, 0.0, 0.0);
+    let (mut add_sent, mut add_link, mut add_after, mut add_before, mut add_in_span) =
+        (0.0, 0.0, 0.0, 0.0, 0.0);
+    let mut in_run = false;
+    for i in 0..view.visible.len() {
+        let wi = w(i);
+        if view.covers[i].held() {
+            held_w += wi;
+            if view.keep[i] {
+                held_kept += wi;
+            }
+            if let Some(p) = view.p[i] {
+                held_p += f64::from(p) * wi;
+                held_pw += wi;
+            }
+        }
+        let added = view.keep[i] && !view.covers[i].held();
+        if added {
+            add_w += wi;
+            add_lines += 1;
+            if !in_run {
+                add_runs += 1;
+            }
+            if let Some(p) = view.p[i] {
+                add_p += f64::from(p) * wi;
+                add_pw += wi;
+            }
+            if text::ends_like_sentence(&view.visible[i].clean) {
+                add_sent += wi;
+            }
+            if links_ok {
+                add_link += wi * f64::from(parts.links[i]);
+            }
+            match (first, last) {
+                (Some(a), _) if i < a => add_before += wi,
+                (_, Some(b)) if i > b => add_after += wi,
+                _ => add_in_span += wi,
+            }
+        }
+        // A run of added lines ends at a kept line of the extraction.
+        if added || view.covers[i].held() {
+            in_run = added;
+        }
+    }
+    let ext_lines = text::split_lines(&result.content_text);
+    let (mut ext_sent, mut ext_total) = (0.0, 0.0);
+    for l in &ext_lines {
+        let wl = text::word_weight(&l.norm);
+        ext_total += wl;
+        if text::ends_like_sentence(&l.clean) {
+            ext_sent += wl;
+        }
+    }
+    let span = match (first, last) {
+        (Some(a), Some(b)) => (a..=b).map(w).sum::<f64>(),
+        _ => 0.0,
+    };
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+    let f1_ext = eval::word_prf(&extractor_text, &page.truth).f1;
+    let f1_lm = eval::word_prf(&lm, &page.truth).f1;
+    Some(format!(
+        "{}\t{split}\t{}\t{}\t{:.3}\t{:.3}\t{visible_w}\t{ext_w}\t{lm_w}\t{}\t{f1_ext:.4}\t{f1_lm:.4}\t{:.3}\t{:.3}\
+         \t{add_w:.0}\t{add_lines}\t{add_runs}\t{:.3}\t{:.3}\t{:.3}\t{:.3}\t{:.3}\t{:.3}\t{:.3}\t{:.3}\t{}\t{:.3}\
+         \t{:.3}\t{:.3}\t{:.3}",
+        page.id,
+        page.page_type.as_deref().unwrap_or("-"),
+        result.metadata.page_type.as_deref().unwrap_or("-"),
+        result.classification_confidence.unwrap_or(-1.0),
+        result.extraction_quality,
+        u8::from(html::is_short(ext_w, lm_w)),
+        ratio(contained as f64, ext_words.len() as f64),
+        ratio(held_kept, held_w),
+        ratio(add_p, add_pw),
+        ratio(held_p, held_pw),
+        ratio(add_sent, add_w),
+        ratio(add_link, add_w),
+        ratio(add_after, add_w),
+        ratio(add_before, add_w),
+        ratio(add_in_span, add_w),
+        ratio(ext_sent, ext_total),
+        ext_lines.len(),
+        ratio(view.aligned_words as f64, view.extraction_words as f64),
+        ratio(held_w, span),
+        ov.extraction_kept,
+        ov.added_sentences,
+    ))
 }
 
 /// The line units of a page: its extraction lines (drop) then its
@@ -331,7 +534,7 @@ fn output(page: &Prepared, p: Option<&[f32]>, d: Decoding) -> String {
         return page.plain.clone();
     }
     let words = e.view.edited_words(&edit);
-    if html::is_short(words, e.visible_words) && html::is_short(words, e.line_model.0) {
+    if html::is_short(words, e.visible_words) && html::is_short(words, e.line_model.0) && !e.stands {
         return e.line_model.1.clone();
     }
     let (lines, skip) = html::edited(e.judged.0.clone(), e.judged.1, &edit);
@@ -548,6 +751,24 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     };
     let pages = load_pages(&args.dir, None)?;
+    if let Some(path) = &args.switch_dump {
+        let rows = parallel(&pages, jobs, |page| {
+            let model = match page.id.parse::<usize>() {
+                Ok(n) if n % 5 != 0 => folds[n % 5 - 1].as_ref().or(shipped),
+                _ => shipped,
+            };
+            switch_row(page, model)
+        });
+        let mut out = SWITCH_COLUMNS.join("\t");
+        out.push('\n');
+        for row in rows.into_iter().flatten() {
+            out.push_str(&row);
+            out.push('\n');
+        }
+        std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("wrote the switch cases to {}", path.display());
+        return Ok(());
+    }
     let prepared: Vec<Prepared> = parallel(&pages, jobs, |page| {
         let model = match page.id.parse::<usize>() {
             Ok(n) if n % 5 != 0 => folds[n % 5 - 1].as_ref().or(shipped),

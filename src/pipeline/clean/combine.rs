@@ -273,6 +273,17 @@ fn align(lines: &[Line], ext: &[String]) -> Alignment {
     }
 }
 
+/// Which of `lines` (visible lines) the extraction holds ([`Cover::held`]),
+/// aligned as the combiner's view aligns them: the short-extraction
+/// switch's evidence (see [`super::html::overlap`]).
+pub fn held_lines(lines: &[Line], extraction: &str) -> Vec<bool> {
+    let ext: Vec<String> = text::split_lines(extraction)
+        .iter()
+        .flat_map(|l| words(&l.clean))
+        .collect();
+    align(lines, &ext).covers.into_iter().map(Cover::held).collect()
+}
+
 /// What the combiner decided for a page: which extraction lines go and
 /// which visible lines come in.
 #[derive(Debug, Clone, Default)]
