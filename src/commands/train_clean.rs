@@ -30,7 +30,7 @@
 use crate::commands::eval_clean::{is_heldout, load_pages, Page};
 use crate::pipeline::clean::model::{
     self, argmax, dense_features, logit, normalise, page_features, page_type_features, stack_features,
-    type_index, LineModel, Tree, DENSE, NO_SPLIT, PAGE_TYPES,
+    type_index, Families, LineModel, Tree, DENSE, NO_SPLIT, PAGE_TYPES, VOCAB_FAMILIES,
 };
 use crate::pipeline::clean::{self, eval, text};
 use anyhow::Context;
@@ -59,6 +59,24 @@ pub struct Args {
     /// 3 on the training pages, 0.8154 vs 0.8142, with 42 % fewer features).
     #[arg(long, default_value_t = 6)]
     pub min_pages: usize,
+    /// The same for the line pass's vocabulary families of session 9
+    /// (`wx=` words of long lines past the first 30, `bg=` bigrams, `nb=`
+    /// the neighbouring lines' words): they are many and mostly site
+    /// vocabulary, so they may need more pages than the other features.
+    #[arg(long, default_value_t = 6)]
+    pub vocab_min_pages: usize,
+    /// Session 9's optional feature families (comma-separated): `vocab`
+    /// (the line pass's words of long lines past the first 30, bigrams of
+    /// every line, the neighbouring lines' words pooled and per side),
+    /// `tail-line` and `tail-stack` (comment/thread chrome and dates within
+    /// three lines, body words after the line, repeated title + blurb
+    /// teasers, in the line pass or crossed with its probability in the
+    /// stacked pass). None by default: each gained at most +0.27 on the
+    /// cross-fitted training pages and lost on the held-out fifth
+    /// (docs/clean.md, "Session 9"); the default rebuilds the shipped file.
+    /// `--drop` selects inside a family (`nb=`, `np=`, `@tcue`, ...).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub families: Vec<Family>,
     /// Folds for cross-fitting the line pass (the stacked pass learns from
     /// probabilities of pages the line pass did not see); 0: no stacked pass.
     #[arg(long, default_value_t = 5)]
@@ -173,6 +191,23 @@ pub struct Args {
     pub dump: Option<PathBuf>,
 }
 
+/// An optional feature family (see `--families`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Family {
+    Vocab,
+    TailLine,
+    TailStack,
+}
+
+/// The families asked for, as the model module's flags.
+fn families_of(list: &[Family]) -> Families {
+    Families {
+        vocab: list.contains(&Family::Vocab),
+        tail_line: list.contains(&Family::TailLine),
+        tail_stack: list.contains(&Family::TailStack),
+    }
+}
+
 /// A way to render a page's visible text (see `--renderings`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Rendering {
@@ -273,7 +308,13 @@ pub fn label_lines(lines: &[text::Line], truth: &str) -> Vec<bool> {
         .collect()
 }
 
-fn prepare(page: &Page, weighting: Weighting, extra: Option<Rendering>, merge: bool) -> Prepared {
+fn prepare(
+    page: &Page,
+    weighting: Weighting,
+    extra: Option<Rendering>,
+    merge: bool,
+    families: Families,
+) -> Prepared {
     let visible = match extra {
         None | Some(Rendering::Blocks) => clean::html_to_text(&page.html),
         Some(Rendering::Nodes) => clean::html::html_to_text_nodes(&page.html),
@@ -284,7 +325,7 @@ fn prepare(page: &Page, weighting: Weighting, extra: Option<Rendering>, merge: b
     text::judge_rules(&mut lines);
     let region = text::region_keep(&lines);
     let all_labels = label_lines(&lines, &page.truth);
-    let mut feats = page_features(&lines, &region);
+    let mut feats = page_features(&lines, &region, families);
     let oracle = lines
         .iter()
         .zip(&all_labels)
@@ -1058,7 +1099,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     );
     let weighting = args.weighting;
     let merge = args.merge_fragments;
-    let mut prepared = parallel(&pages, jobs, |p| prepare(p, weighting, None, merge));
+    let families = families_of(&args.families);
+    let mut prepared = parallel(&pages, jobs, |p| prepare(p, weighting, None, merge, families));
     // Extra renderings of the training pages (never of the held-out fifth).
     let train_pages: Vec<&Page> = pages.iter().filter(|p| !is_heldout(&p.id)).collect();
     let mut extras: Vec<Rendering> = Vec::new();
@@ -1068,7 +1110,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     for &r in &extras {
-        let mut more = parallel(&train_pages, jobs, |p| prepare(p, weighting, Some(r), merge));
+        let mut more = parallel(&train_pages, jobs, |p| {
+            prepare(p, weighting, Some(r), merge, families)
+        });
         for p in &mut more {
             for w in &mut p.weights {
                 *w *= args.rendering_weight;
@@ -1118,8 +1162,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .iter()
             .any(|d| !d.is_empty() && name.starts_with(d.as_str()))
     };
-    let kept =
-        |id: &u32| pages_with[*id as usize] >= args.min_pages && !dropped(&lexicon.names[*id as usize]);
+    let kept = |id: &u32| {
+        let name = &lexicon.names[*id as usize];
+        let least = if VOCAB_FAMILIES.iter().any(|f| name.starts_with(f)) {
+            args.vocab_min_pages
+        } else {
+            args.min_pages
+        };
+        pages_with[*id as usize] >= least && !dropped(name)
+    };
     for (p, ids) in prepared.iter_mut().filter(|p| !p.heldout).zip(raw_ids) {
         p.ids = ids
             .into_iter()
@@ -1196,15 +1247,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .zip(&oof)
             .enumerate()
             .map(|(k, (p, probs))| {
-                stack_features(&p.lines, &p.region, &p.undecided, probs, types_of(k))
-                    .into_iter()
-                    .map(|f| {
-                        f.into_iter()
-                            .filter(|n| !dropped(n))
-                            .map(|n| stack_lexicon.intern(n))
-                            .collect()
-                    })
-                    .collect()
+                stack_features(
+                    &p.lines,
+                    &p.region,
+                    &p.undecided,
+                    probs,
+                    types_of(k),
+                    families.tail_stack,
+                )
+                .into_iter()
+                .map(|f| {
+                    f.into_iter()
+                        .filter(|n| !dropped(n))
+                        .map(|n| stack_lexicon.intern(n))
+                        .collect()
+                })
+                .collect()
             })
             .collect();
         let n_stack = stack_lexicon.names.len();

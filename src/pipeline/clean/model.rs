@@ -172,6 +172,46 @@ pub struct LineModel {
     /// them ([`merge_fragments`]; `#merge` in the file, session 7): the
     /// model was then trained on merged lines, so it must meet them merged.
     pub merge_fragments: bool,
+    /// Which of session 9's optional feature families the weights use, so
+    /// that `clean_text` computes them only for a model that reads them.
+    families: Families,
+}
+
+/// Session 9's optional feature families. Training computes those asked
+/// for (`train clean --families`; none by default, which rebuilds the
+/// shipped file); at run time a model computes only those its weights
+/// name, so a file without them costs nothing and decides exactly as
+/// before.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Families {
+    /// The line pass's vocabulary (`wx=`, `bg=`, `nb=`, `np=`, `nn=`).
+    pub vocab: bool,
+    /// The line pass's tail and teaser evidence (`tl_`).
+    pub tail_line: bool,
+    /// The stacked pass's tail and teaser evidence (`@t`, not `@ty`).
+    pub tail_stack: bool,
+}
+
+/// Name prefixes of the line pass's vocabulary families.
+pub const VOCAB_FAMILIES: [&str; 5] = ["wx=", "bg=", "nb=", "np=", "nn="];
+
+impl Families {
+    /// Every family.
+    pub const ALL: Families = Families {
+        vocab: true,
+        tail_line: true,
+        tail_stack: true,
+    };
+
+    fn of(weights: &HashMap<String, f32>, stack: &HashMap<String, f32>) -> Families {
+        Families {
+            vocab: weights
+                .keys()
+                .any(|k| VOCAB_FAMILIES.iter().any(|f| k.starts_with(f))),
+            tail_line: weights.keys().any(|k| k.starts_with("tl_")),
+            tail_stack: stack.keys().any(|k| k.starts_with("@t") && !k.starts_with("@ty")),
+        }
+    }
 }
 
 /// WCXB's page types (`_internal.page_type.primary` in its ground truth),
@@ -289,6 +329,7 @@ impl LineModel {
     /// A line-pass-only model (no stacked pass).
     pub fn new(weights: HashMap<String, f32>, bias: f32, threshold: f32, switch_cost: f32) -> Self {
         Self {
+            families: Families::of(&weights, &HashMap::new()),
             weights,
             bias,
             threshold,
@@ -301,6 +342,7 @@ impl LineModel {
     pub fn with_stack(mut self, stack: HashMap<String, f32>, stack_bias: f32) -> Self {
         self.stack = stack;
         self.stack_bias = stack_bias;
+        self.families = Families::of(&self.weights, &self.stack);
         self
     }
 
@@ -388,6 +430,7 @@ impl LineModel {
                 }
             }
         }
+        m.families = Families::of(&m.weights, &m.stack);
         Ok(m)
     }
 
@@ -499,7 +542,7 @@ impl LineModel {
     /// difference between the global and the type's threshold, so that
     /// every caller decodes with [`LineModel::threshold`] alone.
     pub fn scores(&self, lines: &[Line], region: &[bool], undecided: &[usize]) -> Vec<f32> {
-        let feats = page_features(lines, region);
+        let feats = page_features(lines, region, self.families);
         let p1: Vec<f32> = undecided.iter().map(|&i| self.probability(&feats[i])).collect();
         if !self.is_stacked() {
             return p1;
@@ -508,10 +551,12 @@ impl LineModel {
         let types = self
             .has_page_types()
             .then(|| self.page_type_distribution(&page_type_features_with(lines, &page)));
-        let mut p2: Vec<f32> = stack_features_with(lines, region, undecided, &p1, &page, types.as_ref())
-            .iter()
-            .map(|f| self.stack_probability(f))
-            .collect();
+        let tail = self.families.tail_stack;
+        let mut p2: Vec<f32> =
+            stack_features_with(lines, region, undecided, &p1, &page, types.as_ref(), tail)
+                .iter()
+                .map(|f| self.stack_probability(f))
+                .collect();
         if let Some(t) = types.and_then(|q| self.type_threshold[argmax(&q)]) {
             let shift = logit(self.threshold) - logit(t);
             for p in &mut p2 {
@@ -1046,7 +1091,7 @@ fn page_type_features_with(lines: &[Line], page: &PageSignals) -> Vec<String> {
 
 /// Named features of every line. `region`: the region heuristic's verdict
 /// per line (kept or not), one of the inputs.
-pub fn page_features(lines: &[Line], region: &[bool]) -> Vec<Vec<String>> {
+pub fn page_features(lines: &[Line], region: &[bool], families: Families) -> Vec<Vec<String>> {
     let n = lines.len();
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for l in lines {
@@ -1085,6 +1130,14 @@ pub fn page_features(lines: &[Line], region: &[bool]) -> Vec<Vec<String>> {
         }
     }
     let total_body: usize = facts.iter().filter(|f| f.body).count();
+    let vocab: Vec<Vocab> = if families.vocab {
+        lines.iter().map(|l| vocab_of(&l.norm)).collect()
+    } else {
+        Vec::new()
+    };
+    let tail = families
+        .tail_line
+        .then(|| TailEvidence::of(lines, &[], &[], &page_signals(lines)));
     let dist = |d: usize| match d {
         usize::MAX => "none".to_owned(),
         d => bucket(d as f64, &[2.0, 3.0, 4.0, 6.0, 11.0, 21.0]).to_string(),
@@ -1155,9 +1208,117 @@ pub fn page_features(lines: &[Line], region: &[bool]) -> Vec<Vec<String>> {
                 }
             }
         }
+        if families.vocab {
+            vocabulary_features(&vocab, i, &mut feats);
+        }
+        if let Some(tail) = &tail {
+            tail_line_features(tail, i, f.words, &mut feats);
+        }
         out.push(feats);
     }
     out
+}
+
+/// Most distinct vocabulary tokens per line (words and bigrams each).
+const VOCAB_CAP: usize = 60;
+
+/// A line's vocabulary: its distinct words, digits collapsed to `0` (a
+/// date or a count says the same whatever its value), in order, and its
+/// distinct bigrams, each capped at [`VOCAB_CAP`].
+struct Vocab {
+    words: Vec<String>,
+    bigrams: Vec<String>,
+}
+
+fn vocab_of(norm: &str) -> Vocab {
+    let collapsed: Vec<String> = norm
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            w.chars()
+                .map(|c| if c.is_ascii_digit() { '0' } else { c })
+                .collect()
+        })
+        .collect();
+    let mut words: Vec<String> = Vec::new();
+    for w in &collapsed {
+        if words.len() == VOCAB_CAP {
+            break;
+        }
+        if !words.contains(w) {
+            words.push(w.clone());
+        }
+    }
+    let mut bigrams: Vec<String> = Vec::new();
+    for pair in collapsed.windows(2) {
+        if bigrams.len() == VOCAB_CAP {
+            break;
+        }
+        let b = format!("{}_{}", pair[0], pair[1]);
+        if !bigrams.contains(&b) {
+            bigrams.push(b);
+        }
+    }
+    Vocab { words, bigrams }
+}
+
+/// Vocabulary evidence for every line, whatever its length (session 9):
+/// the words of a long line past the first 30 (`wx=`), its bigrams
+/// (`bg=`: "read more", "posted by", "add to", "all rights"), and the
+/// words of the lines right before and after it, pooled (`nb=`: a comment
+/// sits next to "reply" and "says", a teaser next to "read more", a
+/// product blurb next to prices and "add to cart"). What a long line says
+/// was invisible to the line pass beyond its first 30 words, and what its
+/// neighbours say only reached it through their probabilities.
+fn vocabulary_features(vocab: &[Vocab], i: usize, feats: &mut Vec<String>) {
+    let own = &vocab[i];
+    if own.words.len() > 30 {
+        for w in &own.words[30..] {
+            feats.push(format!("wx={w}"));
+        }
+    }
+    for b in &own.bigrams {
+        feats.push(format!("bg={b}"));
+    }
+    let mut pooled: Vec<&str> = Vec::with_capacity(VOCAB_CAP);
+    for j in [i.wrapping_sub(1), i + 1] {
+        let Some(v) = vocab.get(j) else { continue };
+        for w in v.words.iter().take(VOCAB_CAP / 2) {
+            if !pooled.contains(&w.as_str()) {
+                pooled.push(w);
+            }
+        }
+    }
+    for w in pooled {
+        feats.push(format!("nb={w}"));
+    }
+    // The same, one family per side (`np=` the line before, `nn=` the
+    // line after): "reply" after a comment, "read more" after a teaser.
+    for (j, tag) in [(i.wrapping_sub(1), "np"), (i + 1, "nn")] {
+        let Some(v) = vocab.get(j) else { continue };
+        for w in v.words.iter().take(VOCAB_CAP / 2) {
+            feats.push(format!("{tag}={w}"));
+        }
+    }
+}
+
+/// Line-pass features of the tail and teaser evidence (`tl_…`, session 9):
+/// comment/thread chrome and dates within [`TAIL_REACH`] lines, the share
+/// of the page's body-like words after the line, and its role in a
+/// repeated (title-like line, one-sentence blurb) pattern.
+fn tail_line_features(tail: &TailEvidence, i: usize, words: usize, feats: &mut Vec<String>) {
+    let wb = bucket(words as f64, &[4.0, 10.0, 25.0]);
+    feats.push(format!("tl_cue={}", tail.cues[i]));
+    feats.push(format!("tl_cue={}&wc={wb}", tail.cues[i]));
+    feats.push(format!("tl_date={}", tail.dates[i]));
+    let after = bucket(f64::from(tail.body_after[i]), &[0.02, 0.1, 0.3, 0.6]);
+    feats.push(format!("tl_body={after}"));
+    feats.push(format!("tl_body={after}&wc={wb}"));
+    let (role, c) = tail.teaser[i];
+    feats.push(format!(
+        "tl_teaser={role}{}",
+        bucket(c as f64, &[2.0, 3.0, 5.0, 10.0])
+    ));
 }
 
 /// Tenths of a probability, 0..=9.
@@ -1185,8 +1346,17 @@ pub fn stack_features(
     undecided: &[usize],
     p1: &[f32],
     types: Option<&[f32; PAGE_TYPES.len()]>,
+    tail_evidence: bool,
 ) -> Vec<Vec<String>> {
-    stack_features_with(lines, region, undecided, p1, &page_signals(lines), types)
+    stack_features_with(
+        lines,
+        region,
+        undecided,
+        p1,
+        &page_signals(lines),
+        types,
+        tail_evidence,
+    )
 }
 
 fn stack_features_with(
@@ -1196,6 +1366,7 @@ fn stack_features_with(
     p1: &[f32],
     page: &PageSignals,
     types: Option<&[f32; PAGE_TYPES.len()]>,
+    tail_evidence: bool,
 ) -> Vec<Vec<String>> {
     // The page types the crosses use: probability ≥ 0.2, tagged with a
     // confidence level (≥ 0.6 is "sure").
@@ -1250,14 +1421,18 @@ fn stack_features_with(
         g.1 += w[k] * p1[k];
         g.2 += 1;
     }
+    let tail = tail_evidence.then(|| TailEvidence::of(lines, undecided, p1, page));
     let mut out = Vec::with_capacity(m);
     for k in 0..m {
         let p = p1[k];
         let b = tenth(p);
         let line = &lines[undecided[k]];
         let wc = bucket(word_weight(&line.norm), &[2.0, 4.0, 7.0, 12.0, 25.0, 50.0]);
-        let mut f = Vec::with_capacity(32);
+        let mut f = Vec::with_capacity(40);
         f.push("@bias".to_owned());
+        if let Some(tail) = &tail {
+            tail.features(k, undecided[k], p, &mut f);
+        }
         f.push(format!("@p={b}"));
         f.push(format!("@p={b}&wc={wc}"));
         f.push(format!("@p={}&region={}", fifth(p), region[undecided[k]]));
@@ -1367,6 +1542,149 @@ fn stack_features_with(
         out.push(f);
     }
     out
+}
+
+/// Words of comment threads next to the thread chrome of [`THREAD_CUES`]:
+/// "X says:", "wrote", "N comments".
+const COMMENT_CUES: [&str; 8] = [
+    "says",
+    "said",
+    "wrote",
+    "comment",
+    "comments",
+    "commented",
+    "kommentar",
+    "commentaire",
+];
+
+/// Lines this far away (either side) count as neighbours for the tail
+/// evidence.
+const TAIL_REACH: usize = 3;
+
+/// Evidence on the tail after the main text and on repeated teaser
+/// structure (session 9), for the stacked pass (`@t…` features). The
+/// training pages keep 155k chrome words after their last content line
+/// (related stories, reviews, comments, footers) that the line pass's
+/// probabilities around a line cannot tell from content.
+struct TailEvidence {
+    /// Per line: comment/thread-chrome lines within [`TAIL_REACH`].
+    cues: Vec<u8>,
+    /// Per line: date lines within [`TAIL_REACH`].
+    dates: Vec<u8>,
+    /// Per line: share of the page's body-like words after it.
+    body_after: Vec<f32>,
+    /// Undecided index of the last body-like line with p ≥ 0.5.
+    last_strong: Option<usize>,
+    /// Per line: its role in a repeated (title-like line, one-sentence
+    /// blurb) pattern and how often its pair shape repeats.
+    teaser: Vec<(u8, usize)>,
+}
+
+impl TailEvidence {
+    fn of(lines: &[Line], undecided: &[usize], p1: &[f32], page: &PageSignals) -> TailEvidence {
+        let n = lines.len();
+        let cue_line: Vec<bool> = lines
+            .iter()
+            .zip(&page.marks)
+            .map(|(l, m)| m[2] || l.norm.split(' ').any(|w| COMMENT_CUES.contains(&w)))
+            .collect();
+        let near = |flag: &dyn Fn(usize) -> bool| -> Vec<u8> {
+            (0..n)
+                .map(|i| {
+                    let a = i.saturating_sub(TAIL_REACH);
+                    let e = (i + TAIL_REACH + 1).min(n);
+                    (a..e).filter(|&j| j != i && flag(j)).count().min(3) as u8
+                })
+                .collect()
+        };
+        let cues = near(&|j| cue_line[j]);
+        let dates = near(&|j| page.marks[j][1]);
+        let body_w: Vec<f64> = lines
+            .iter()
+            .map(|l| {
+                if is_body_like(l) && l.kind.is_none() {
+                    word_weight(&l.norm)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let total: f64 = body_w.iter().sum::<f64>().max(1.0);
+        let mut body_after = vec![0f32; n];
+        let mut acc = 0f64;
+        for i in (0..n).rev() {
+            body_after[i] = (acc / total) as f32;
+            acc += body_w[i];
+        }
+        let last_strong = (0..undecided.len())
+            .rev()
+            .find(|&k| p1[k] >= 0.5 && body_w[undecided[k]] > 0.0);
+        // (title-like line, one-sentence blurb) pairs, keyed by the title's
+        // shape and the blurb's length bucket.
+        let title_like = |l: &Line| {
+            let w = word_weight(&l.norm);
+            l.kind.is_none() && (2.0..=15.0).contains(&w) && !ends_like_sentence(&l.clean)
+        };
+        let blurb_like = |l: &Line| {
+            let w = word_weight(&l.norm);
+            l.kind.is_none() && (6.0..=60.0).contains(&w) && ends_like_sentence(&l.clean)
+        };
+        let mut keys: Vec<Option<String>> = vec![None; n];
+        let mut count: HashMap<String, usize> = HashMap::new();
+        for i in 0..n.saturating_sub(1) {
+            if title_like(&lines[i]) && blurb_like(&lines[i + 1]) {
+                let wb = bucket(word_weight(&lines[i + 1].norm), &[15.0, 30.0]);
+                let key = format!("{}|{wb}", page.shapes[i]);
+                *count.entry(key.clone()).or_default() += 1;
+                keys[i] = Some(key);
+            }
+        }
+        let mut teaser = vec![(0u8, 0usize); n];
+        for i in 0..n {
+            if let Some(key) = &keys[i] {
+                let c = count[key];
+                if c >= 2 {
+                    teaser[i] = (1, c);
+                    teaser[i + 1] = (2, c);
+                }
+            }
+        }
+        TailEvidence {
+            cues,
+            dates,
+            body_after,
+            last_strong,
+            teaser,
+        }
+    }
+
+    /// The `@t…` features of undecided line `k` (line `i` of the page),
+    /// each crossed with the line pass's probability.
+    fn features(&self, k: usize, i: usize, p: f32, f: &mut Vec<String>) {
+        let q = fifth(p);
+        f.push(format!("@tcue={}&p={q}", self.cues[i]));
+        f.push(format!("@tdate={}&p={q}", self.dates[i]));
+        let after = bucket(f64::from(self.body_after[i]), &[0.02, 0.1, 0.3, 0.6]);
+        f.push(format!("@tbody={after}&p={q}"));
+        let last = match self.last_strong {
+            Some(z) if k > z => format!("after{}", bucket((k - z) as f64, &[2.0, 4.0, 8.0, 16.0, 32.0])),
+            Some(_) => "in".to_owned(),
+            None => "none".to_owned(),
+        };
+        f.push(format!("@tlast={last}&p={q}"));
+        f.push(format!("@tlast={last}&cue={}", self.cues[i].min(1)));
+        let (role, c) = self.teaser[i];
+        let role = match role {
+            1 => "title",
+            2 => "blurb",
+            _ => "none",
+        };
+        f.push(format!(
+            "@tteaser={role}{}&p={q}",
+            bucket(c as f64, &[2.0, 3.0, 5.0, 10.0])
+        ));
+        f.push(format!("@tteaser={role}&last={last}"));
+    }
 }
 
 /// Number of dense features per line of the boosted pass.
@@ -1766,11 +2084,65 @@ mod tests {
         let region = vec![false, false, true, true, true];
         let undecided = undecided(&lines);
         assert_eq!(undecided, vec![0, 1, 2, 4]);
-        let f = stack_features(&lines, &region, &undecided, &[0.1, 0.2, 0.9, 0.6], None);
+        let f = stack_features(&lines, &region, &undecided, &[0.1, 0.2, 0.9, 0.6], None, true);
         assert_eq!(f.len(), 4);
         assert!(f[2].contains(&"@best=in".to_owned()), "{:?}", f[2]);
         assert!(f[0].contains(&"@o-1=edge".to_owned()));
         assert!(f.iter().all(|l| l.iter().all(|n| n.starts_with('@'))));
+    }
+
+    #[test]
+    fn every_line_gets_its_vocabulary_and_its_neighbours_words() {
+        let long: Vec<String> = (0u8..40)
+            .map(|k| format!("w{}{}", char::from(b'a' + k / 26), char::from(b'a' + k % 26)))
+            .collect();
+        let text = format!("Reply\n{}\nPosted 12 March 2024 by Anna", long.join(" "));
+        let lines = crate::pipeline::clean::text::split_lines(&text);
+        let region = vec![false; lines.len()];
+        let f = page_features(&lines, &region, Families::ALL);
+        // The long line: words past the first 30 (digits collapsed),
+        // bigrams, and the words of the lines around it.
+        assert!(f[1].contains(&"wx=wbe".to_owned()), "{:?}", f[1]);
+        assert!(!f[1].contains(&"wx=wbd".to_owned()));
+        assert!(f[1].contains(&"bg=waa_wab".to_owned()));
+        assert!(f[1].contains(&"nb=reply".to_owned()));
+        assert!(f[1].contains(&"nb=posted".to_owned()));
+        // A short line's bigrams, digits collapsed; its one neighbour.
+        assert!(f[2].contains(&"bg=00_march".to_owned()), "{:?}", f[2]);
+        assert!(f[2].contains(&"nb=waa".to_owned()));
+        assert!(!f[0].iter().any(|n| n.starts_with("wx=")));
+    }
+
+    #[test]
+    fn tail_evidence_sees_comment_chrome_and_repeated_teasers() {
+        let mut text = String::from(
+            "The minister announced a long awaited visit to Brussels on Monday morning.\n\
+             She will meet the heads of government of the member states there.\n",
+        );
+        for k in 0..3 {
+            text.push_str(&format!(
+                "Story number {k} headline\nA short summary of this story in one sentence here.\n"
+            ));
+        }
+        text.push_str("Anna says:\nGreat article, thank you very much for writing it.\nReply\n");
+        let lines = crate::pipeline::clean::text::split_lines(&text);
+        let region = vec![false; lines.len()];
+        let undecided = undecided(&lines);
+        let p1: Vec<f32> = (0..undecided.len())
+            .map(|k| if k < 2 { 0.9 } else { 0.4 })
+            .collect();
+        let f = stack_features(&lines, &region, &undecided, &p1, None, true);
+        assert!(f[2].iter().any(|n| n.starts_with("@tteaser=title")), "{:?}", f[2]);
+        assert!(f[3].iter().any(|n| n.starts_with("@tteaser=blurb")), "{:?}", f[3]);
+        assert!(f[0].iter().any(|n| n.starts_with("@tteaser=none")));
+        let comment = undecided.len() - 2;
+        assert!(
+            f[comment].iter().any(|n| n.starts_with("@tcue=2")),
+            "{:?}",
+            f[comment]
+        );
+        assert!(f[comment].iter().any(|n| n.starts_with("@tlast=after")));
+        assert!(f[0].iter().any(|n| n.starts_with("@tlast=in")));
     }
 
     #[test]
@@ -1794,7 +2166,7 @@ mod tests {
         assert!(page.key.starts_with("pt="));
         // The stacked pass gives each of the two items the other's probability.
         let region = vec![false; 3];
-        let f = stack_features(&items, &region, &[0, 1, 2], &[0.9, 0.1, 0.5], None);
+        let f = stack_features(&items, &region, &[0, 1, 2], &[0.9, 0.1, 0.5], None, true);
         assert!(f[1].contains(&"@grp=9&p=0".to_owned()), "{:?}", f[1]);
         assert!(f[2].contains(&"@grp=none&p=2".to_owned()), "{:?}", f[2]);
     }
@@ -1878,7 +2250,7 @@ mod tests {
         // The forum's crosses reach the stacked pass's features.
         let region = vec![false; items.len()];
         let undecided: Vec<usize> = (0..items.len()).collect();
-        let f = stack_features(&items, &region, &undecided, &[0.5; 5], Some(&q));
+        let f = stack_features(&items, &region, &undecided, &[0.5; 5], Some(&q), false);
         assert!(f[3].contains(&"@tyP_forum!&p=5".to_owned()), "{:?}", f[3]);
         assert!(f[3]
             .iter()
