@@ -163,7 +163,9 @@ const SHORT_EXTRACTION: (usize, usize) = (2, 5);
 /// the full-page line rules (the learned line model). So do pages where the
 /// extractor kept less than 2/5 of what the line model keeps: it then
 /// picked a wrong or partial block (a teaser, one listing card, a single
-/// forum post), which is where it loses most on WCXB.
+/// forum post), which is where it loses most on WCXB; unless the page is an
+/// article whose extraction the line model keeps while adding little but
+/// comments and sidebars ([`extraction_stands`]).
 pub fn extract_with_url(html: &str, url: Option<&str>) -> Page {
     extract_with(html, url, super::combine::shipped())
 }
