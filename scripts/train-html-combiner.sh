@@ -11,6 +11,10 @@
 # or its features change. About 25 minutes on two cores (folds 3-4.5 min
 # each, the combiner about 8-9 min at load 6, session 8).
 #
+# The same fold models show where the short-extraction switch fires and why
+# (docs/clean-html.md, session 9): pass `--switch-dump FILE` as an extra
+# option; `train clean-html` then writes the per-page evidence and stops.
+#
 # Usage: scripts/train-html-combiner.sh [WCXB_DEV_DIR] [WORK_DIR] [train clean-html options]
 set -euo pipefail
 
