@@ -215,9 +215,7 @@ fn prepare(page: &Page, line_model: Option<&LineModel>, units: bool) -> Prepared
     };
     let stands_shipped = stands(&lm_lines);
     let page_out = html::from_extractor(result.clone(), parts.metadata.clone(), parts.title.clone());
-    let switched = |words: usize| {
-        html::is_short(words, visible_words) && html::is_short(words, line_model.0) && !stands_shipped
-    };
+    let switched = |words: usize| switches(words, visible_words, line_model.0, stands_shipped);
     let extractor_text = html::clean_page(page_out.clone()).text;
     prepared.plain = if switched(extracted) {
         line_model.1.clone()
@@ -265,6 +263,14 @@ fn prepare(page: &Page, line_model: Option<&LineModel>, units: bool) -> Prepared
         weights,
     });
     prepared
+}
+
+/// The fixed short-extraction switch as the stage decides it
+/// (`html::extract_with`): an output of `words` words gives way to the line
+/// model's text when it is short against both the visible text and the line
+/// model's words, unless the extraction stands ([`html::extraction_stands`]).
+fn switches(words: usize, visible_words: usize, line_model_words: usize, stands: bool) -> bool {
+    html::is_short(words, visible_words) && html::is_short(words, line_model_words) && !stands
 }
 
 /// Columns of `--switch-dump`.
@@ -534,7 +540,7 @@ fn output(page: &Prepared, p: Option<&[f32]>, d: Decoding) -> String {
         return page.plain.clone();
     }
     let words = e.view.edited_words(&edit);
-    if html::is_short(words, e.visible_words) && html::is_short(words, e.line_model.0) && !e.stands {
+    if switches(words, e.visible_words, e.line_model.0, e.stands) {
         return e.line_model.1.clone();
     }
     let (lines, skip) = html::edited(e.judged.0.clone(), e.judged.1, &edit);
@@ -751,14 +757,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     };
     let pages = load_pages(&args.dir, None)?;
+    // Training pages are scored by the line model of the fold that did not
+    // see them; the held-out fifth and other pages by the shipped one.
+    let model_for = |page: &Page| match page.id.parse::<usize>() {
+        Ok(n) if n % 5 != 0 => folds[n % 5 - 1].as_ref().or(shipped),
+        _ => shipped,
+    };
     if let Some(path) = &args.switch_dump {
-        let rows = parallel(&pages, jobs, |page| {
-            let model = match page.id.parse::<usize>() {
-                Ok(n) if n % 5 != 0 => folds[n % 5 - 1].as_ref().or(shipped),
-                _ => shipped,
-            };
-            switch_row(page, model)
-        });
+        let rows = parallel(&pages, jobs, |page| switch_row(page, model_for(page)));
         let mut out = SWITCH_COLUMNS.join("\t");
         out.push('\n');
         for row in rows.into_iter().flatten() {
@@ -769,13 +775,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         println!("wrote the switch cases to {}", path.display());
         return Ok(());
     }
-    let prepared: Vec<Prepared> = parallel(&pages, jobs, |page| {
-        let model = match page.id.parse::<usize>() {
-            Ok(n) if n % 5 != 0 => folds[n % 5 - 1].as_ref().or(shipped),
-            _ => shipped,
-        };
-        prepare(page, model, args.units)
-    });
+    let prepared: Vec<Prepared> = parallel(&pages, jobs, |page| prepare(page, model_for(page), args.units));
     drop(pages);
     let train: Vec<&Prepared> = prepared.iter().filter(|p| !p.heldout).collect();
     let heldout: Vec<&Prepared> = prepared.iter().filter(|p| p.heldout).collect();
