@@ -32,6 +32,18 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}"
 fi
 
+# A full test build needs about 2 GB under the target dir. When the disk
+# fills while rust-lld writes a test binary, lld dies with SIGBUS and a
+# stack dump that never says "disk full"; say it here instead.
+target_dir=${CARGO_TARGET_DIR:-target}
+mkdir -p "$target_dir"
+free_kb=$(df -Pk "$target_dir" | awk 'NR == 2 { print $4 }')
+echo "test.sh: $((free_kb / 1024)) MB free for $target_dir" >&2
+if [ "${free_kb:-0}" -lt $((3 * 1024 * 1024)) ]; then
+    echo "test.sh: warning: under 3 GB free where $target_dir lives; a full test build needs about 2 GB" \
+        "and the linker crashes (SIGBUS) when the disk fills: free space or set CARGO_TARGET_DIR elsewhere" >&2
+fi
+
 broker_dir=""
 cleanup() {
     if [ -n "$broker_dir" ]; then
