@@ -1311,14 +1311,11 @@ fn tail_line_features(tail: &TailEvidence, i: usize, words: usize, feats: &mut V
     feats.push(format!("tl_cue={}", tail.cues[i]));
     feats.push(format!("tl_cue={}&wc={wb}", tail.cues[i]));
     feats.push(format!("tl_date={}", tail.dates[i]));
-    let after = bucket(f64::from(tail.body_after[i]), &[0.02, 0.1, 0.3, 0.6]);
+    let after = tail.body_after_bucket(i);
     feats.push(format!("tl_body={after}"));
     feats.push(format!("tl_body={after}&wc={wb}"));
-    let (role, c) = tail.teaser[i];
-    feats.push(format!(
-        "tl_teaser={role}{}",
-        bucket(c as f64, &[2.0, 3.0, 5.0, 10.0])
-    ));
+    let (role, _) = tail.teaser[i];
+    feats.push(format!("tl_teaser={role}{}", tail.teaser_repeats_bucket(i)));
 }
 
 /// Tenths of a probability, 0..=9.
@@ -1658,13 +1655,24 @@ impl TailEvidence {
         }
     }
 
+    /// Bucket of line `i`'s share of the page's body-like words after it,
+    /// as the line pass and the stacked pass both read it.
+    fn body_after_bucket(&self, i: usize) -> usize {
+        bucket(f64::from(self.body_after[i]), &[0.02, 0.1, 0.3, 0.6])
+    }
+
+    /// Bucket of how often line `i`'s (title, blurb) pair shape repeats.
+    fn teaser_repeats_bucket(&self, i: usize) -> usize {
+        bucket(self.teaser[i].1 as f64, &[2.0, 3.0, 5.0, 10.0])
+    }
+
     /// The `@t…` features of undecided line `k` (line `i` of the page),
     /// each crossed with the line pass's probability.
     fn features(&self, k: usize, i: usize, p: f32, f: &mut Vec<String>) {
         let q = fifth(p);
         f.push(format!("@tcue={}&p={q}", self.cues[i]));
         f.push(format!("@tdate={}&p={q}", self.dates[i]));
-        let after = bucket(f64::from(self.body_after[i]), &[0.02, 0.1, 0.3, 0.6]);
+        let after = self.body_after_bucket(i);
         f.push(format!("@tbody={after}&p={q}"));
         let last = match self.last_strong {
             Some(z) if k > z => format!("after{}", bucket((k - z) as f64, &[2.0, 4.0, 8.0, 16.0, 32.0])),
@@ -1673,16 +1681,13 @@ impl TailEvidence {
         };
         f.push(format!("@tlast={last}&p={q}"));
         f.push(format!("@tlast={last}&cue={}", self.cues[i].min(1)));
-        let (role, c) = self.teaser[i];
+        let (role, _) = self.teaser[i];
         let role = match role {
             1 => "title",
             2 => "blurb",
             _ => "none",
         };
-        f.push(format!(
-            "@tteaser={role}{}&p={q}",
-            bucket(c as f64, &[2.0, 3.0, 5.0, 10.0])
-        ));
+        f.push(format!("@tteaser={role}{}&p={q}", self.teaser_repeats_bucket(i)));
         f.push(format!("@tteaser={role}&last={last}"));
     }
 }
